@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The modules hhad hosts, in start order (stopped in reverse). */
+#include "config.h"
+
+#include "daemon.h"
+
+const struct hhad_module *const hhad_modules[] = {
+	&hhad_module_core,
+	NULL,
+};

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The daemon and the command-line tools.
+
+sbin_PROGRAMS += hhad
+hhad_SOURCES = \
+	cli/hhad/control.c \
+	cli/hhad/daemon.c \
+	cli/hhad/daemon.h \
+	cli/hhad/hhad.h \
+	cli/hhad/main.c \
+	cli/hhad/modules.c \
+	cli/hhad/verbs-core.c \
+	$(NULL)
+hhad_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+hhad_LDADD = $(HHA_INTERNAL_LIBS)
+
+# Shared by every tool: flags, verb tables, exit codes.
+noinst_LTLIBRARIES += libhha-cli.la
+libhha_cli_la_SOURCES = cli/common.c cli/common.h
+libhha_cli_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+HHA_CLI_LIBS = libhha-cli.la libhybridha.la $(JSONC_LIBS)
+
+bin_PROGRAMS += hha-ctl
+hha_ctl_SOURCES = cli/hha-ctl.c
+hha_ctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+hha_ctl_LDADD = $(HHA_CLI_LIBS)

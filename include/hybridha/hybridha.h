@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Umbrella header: the whole public libhybridha API. */
+#ifndef HYBRIDHA_HYBRIDHA_H
+#define HYBRIDHA_HYBRIDHA_H
+
+#include <hybridha/common.h>
+#include <hybridha/error.h>
+#include <hybridha/ctx.h>
+#include <hybridha/clock.h>
+#include <hybridha/config.h>
+#include <hybridha/ctl.h>
+
+#endif /* HYBRIDHA_HYBRIDHA_H */

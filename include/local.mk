@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+pkginclude_HEADERS += \
+	include/hybridha/clock.h \
+	include/hybridha/common.h \
+	include/hybridha/config.h \
+	include/hybridha/ctl.h \
+	include/hybridha/ctx.h \
+	include/hybridha/error.h \
+	include/hybridha/hybridha.h \
+	$(NULL)
