@@ -1,1 +1,32 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# Tests. Unit tests are cmocka programs linked with the internal library;
+# shell tests start real daemons (the lab ones in network namespaces, as root).
+
+AM_TESTS_ENVIRONMENT = \
+	HHA_BUILDDIR='$(abs_top_builddir)'; export HHA_BUILDDIR; \
+	HHA_SRCDIR='$(abs_top_srcdir)'; export HHA_SRCDIR; \
+	HHA_LAB_TESTS='$(ENABLE_LAB_TESTS)'; export HHA_LAB_TESTS; \
+	CMOCKA_MESSAGE_OUTPUT=STDOUT; export CMOCKA_MESSAGE_OUTPUT; \
+	$(NULL)
+
+UNIT_CFLAGS = $(HHA_INTERNAL_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
+
+if HAVE_CMOCKA
+UNIT_TESTS = \
+	tests/unit/test-error \
+	$(NULL)
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+endif
+
+tests_unit_test_error_SOURCES = tests/unit/test-error.c
+tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_error_LDADD = $(UNIT_LIBS)
+
+# Shell tests: each exits 77 (skipped) when it cannot run here (not root,
+# lab tests disabled, e.g. inside make distcheck).
+SHELL_TESTS = \
+	$(NULL)
+TESTS += $(SHELL_TESTS)
+EXTRA_DIST += $(SHELL_TESTS) tests/lab
