@@ -15,6 +15,7 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-error \
+	tests/unit/test-md-format \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -23,6 +24,10 @@ endif
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
+tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
