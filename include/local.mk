@@ -5,6 +5,7 @@ pkginclude_HEADERS += \
 	include/hybridha/config.h \
 	include/hybridha/ctl.h \
 	include/hybridha/ctx.h \
+	include/hybridha/disk.h \
 	include/hybridha/error.h \
 	include/hybridha/hybridha.h \
 	$(NULL)

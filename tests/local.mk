@@ -16,6 +16,8 @@ if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-error \
 	tests/unit/test-md-format \
+	tests/unit/test-wire-codec \
+	tests/unit/test-wire-sec \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -28,6 +30,14 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_wire_sec_SOURCES = tests/unit/test-wire-sec.c
+tests_unit_test_wire_sec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_wire_sec_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_wire_codec_SOURCES = tests/unit/test-wire-codec.c
+tests_unit_test_wire_codec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_wire_codec_LDADD = $(UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).

@@ -5,4 +5,8 @@ libhha_internal_la_SOURCES += \
 	lib/disk/bitmap.h \
 	lib/disk/md.c \
 	lib/disk/md.h \
+	lib/disk/wire.c \
+	lib/disk/wire.h \
+	lib/disk/wire-sec.c \
+	lib/disk/wire-sec.h \
 	$(NULL)
