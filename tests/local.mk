@@ -18,6 +18,7 @@ UNIT_TESTS = \
 	tests/unit/test-md-format \
 	tests/unit/test-wire-codec \
 	tests/unit/test-wire-sec \
+	tests/unit/test-disk-state \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -30,6 +31,10 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_state_SOURCES = tests/unit/test-disk-state.c
+tests_unit_test_disk_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_state_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_wire_sec_SOURCES = tests/unit/test-wire-sec.c
 tests_unit_test_wire_sec_CFLAGS = $(UNIT_CFLAGS)

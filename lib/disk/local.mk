@@ -3,8 +3,13 @@
 libhha_internal_la_SOURCES += \
 	lib/disk/bitmap.c \
 	lib/disk/bitmap.h \
+	lib/disk/cstate.c \
+	lib/disk/dstate.c \
+	lib/disk/genid.c \
+	lib/disk/genid.h \
 	lib/disk/md.c \
 	lib/disk/md.h \
+	lib/disk/state.h \
 	lib/disk/wire.c \
 	lib/disk/wire.h \
 	lib/disk/wire-sec.c \
