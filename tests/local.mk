@@ -19,6 +19,7 @@ UNIT_TESTS = \
 	tests/unit/test-wire-codec \
 	tests/unit/test-wire-sec \
 	tests/unit/test-disk-state \
+	tests/unit/test-disk-inflight \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -31,6 +32,10 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_inflight_SOURCES = tests/unit/test-disk-inflight.c
+tests_unit_test_disk_inflight_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_inflight_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_state_SOURCES = tests/unit/test-disk-state.c
 tests_unit_test_disk_state_CFLAGS = $(UNIT_CFLAGS)

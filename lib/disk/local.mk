@@ -7,6 +7,8 @@ libhha_internal_la_SOURCES += \
 	lib/disk/dstate.c \
 	lib/disk/genid.c \
 	lib/disk/genid.h \
+	lib/disk/inflight.c \
+	lib/disk/inflight.h \
 	lib/disk/md.c \
 	lib/disk/md.h \
 	lib/disk/state.h \
