@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/unit/test-wire-sec \
 	tests/unit/test-disk-state \
 	tests/unit/test-disk-inflight \
+	tests/unit/test-disk-pair \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -32,6 +33,10 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c
+tests_unit_test_disk_pair_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_pair_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_inflight_SOURCES = tests/unit/test-disk-inflight.c
 tests_unit_test_disk_inflight_CFLAGS = $(UNIT_CFLAGS)

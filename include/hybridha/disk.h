@@ -4,6 +4,8 @@
 #define HYBRIDHA_DISK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <hybridha/ctx.h>
 
@@ -55,6 +57,267 @@ HHA_EXPORT const char *hha_disk_role_name(enum hha_disk_role r);
 HHA_EXPORT const char *hha_conn_state_name(enum hha_conn_state s);
 /** hha_disk_state_name - "Diskless", "Inconsistent", "Outdated", "UpToDate". Never NULL. */
 HHA_EXPORT const char *hha_disk_state_name(enum hha_disk_state s);
+
+/*
+ * Metadata
+ * --------
+ */
+
+/* Options of hha_disk_create_md(). Zero-initialise, set struct_size, fill in. */
+struct hha_disk_md_opts {
+	size_t struct_size;      /* sizeof(struct hha_disk_md_opts) */
+	const char *name;        /* resource name recorded in the metadata (may be NULL) */
+	const char *backing;     /* backing file or block device (required) */
+	const char *meta;        /* external metadata file, or NULL / "internal" */
+	unsigned al_extents;     /* activity-log size in 4 MiB extents; 0 = 1237 */
+	bool force;              /* overwrite metadata that already exists */
+};
+
+/* What hha_disk_create_md() made. */
+struct hha_disk_md_info {
+	uint64_t backing_size;   /* bytes of the backing store */
+	uint64_t usable_size;    /* bytes the device offers */
+	uint64_t md_size;        /* bytes of metadata */
+	bool internal;           /* metadata at the end of the backing store (usable shrank by md_size) */
+};
+
+/**
+ * hha_disk_create_md - write fresh metadata for a backing store.
+ * @ctx: context for logging.
+ * @opts: what to create; an external file is created (mode 0600) or resized.
+ * @info: receives the sizes (may be NULL).
+ *
+ * The generation identifiers start empty: the first promotion (with --force)
+ * or hha_disk_skip_sync() creates one. Must not be used on a backing store
+ * attached anywhere.
+ *
+ * Return: 0; -EEXIST when valid metadata exists and !@opts->force; -EINVAL
+ * (backing store too small, bad options); -errno for I/O errors.
+ */
+HHA_EXPORT int hha_disk_create_md(struct hha_ctx *ctx, const struct hha_disk_md_opts *opts,
+				  struct hha_disk_md_info *info);
+
+/**
+ * hha_disk_dump_md - the metadata of a backing store as JSON text.
+ * @ctx: context for logging.
+ * @backing: backing file or device.
+ * @meta: external metadata file, or NULL / "internal".
+ * @json: receives a NUL-terminated JSON object (superblock fields, flags,
+ *        generation ids, bitmap: set bits and bad pages); the caller frees it.
+ *
+ * Return: 0; -ENOENT (no metadata); -EBADMSG (both superblock slots corrupt);
+ * -HHA_EVERSION; -errno.
+ */
+HHA_EXPORT int hha_disk_dump_md(struct hha_ctx *ctx, const char *backing, const char *meta,
+				char **json);
+
+/*
+ * Resources
+ * ---------
+ * One struct hha_disk is one replicated device ("resource"). Its control
+ * functions are called from one thread (the caller's loop); the data path
+ * runs on the resource's own threads. Every function below returns 0 or a
+ * negative code and leaves a message in hha_last_error().
+ */
+struct hha_disk;
+
+/**
+ * hha_disk_new - create a resource (StandAlone, Diskless, Secondary).
+ * @ctx: context; must outlive the resource.
+ * @name: resource name, 1..63 bytes of [A-Za-z0-9_.-]; the peer must use the same.
+ * @out: receives the resource; free it with hha_disk_free().
+ *
+ * Return: 0, -EINVAL (bad name), -ENOMEM, -errno (eventfd).
+ */
+HHA_EXPORT int hha_disk_new(struct hha_ctx *ctx, const char *name, struct hha_disk **out);
+
+/** hha_disk_free - disconnect, detach, close the export and free; NULL is a no-op. */
+HHA_EXPORT void hha_disk_free(struct hha_disk *d);
+
+/** hha_disk_name - the resource's name (borrowed, valid until hha_disk_free()). */
+HHA_EXPORT const char *hha_disk_name(const struct hha_disk *d);
+
+/* Options of hha_disk_attach(). */
+struct hha_disk_attach_opts {
+	size_t struct_size;      /* sizeof(struct hha_disk_attach_opts) */
+	const char *backing;     /* backing file or block device (required) */
+	const char *meta;        /* external metadata file, or NULL / "internal" */
+	uint64_t size;           /* explicit device size (multiple of 4096, <= usable), 0 = usable */
+};
+
+/**
+ * hha_disk_attach - open the backing store and its metadata.
+ * @d: a Diskless resource.
+ * @opts: what to attach.
+ *
+ * The disk becomes UpToDate, Outdated or Inconsistent as the metadata says.
+ * Return: 0; -HHA_ESTATE (already attached); -ENOENT (no metadata: run
+ * create-md); -EBADMSG (corrupt metadata); -EINVAL (size); -errno.
+ */
+HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_opts *opts);
+
+/**
+ * hha_disk_detach - write the bitmap and metadata, close the backing store.
+ * Allowed when Secondary and StandAlone (disconnect first).
+ * Return: 0; -HHA_ESTATE (primary, connected, or Diskless).
+ */
+HHA_EXPORT int hha_disk_detach(struct hha_disk *d);
+
+/* Options of hha_disk_connect(). Unset (zero) fields take the defaults shown. */
+struct hha_disk_net_opts {
+	size_t struct_size;      /* sizeof(struct hha_disk_net_opts) */
+	const char *local_addr;  /* address to listen on (required; "0.0.0.0" / "::" for any) */
+	int local_port;          /* 7788 */
+	const char *peer_addr;   /* the peer's address (required) */
+	int peer_port;           /* 7788 */
+	enum hha_disk_protocol protocol; /* C */
+	enum hha_disk_security security; /* HHA_DISK_SEC_AUTH (0 is NONE: set it explicitly) */
+	bool security_set;       /* true: use .security as given (needed to choose NONE) */
+	const char *key_file;    /* shared secret (required), not accessible by others */
+	int timeout_ms;          /* 5000: a silent peer is dropped after this */
+	int ping_int_ms;         /* 1000: keep-alive on an idle link */
+	int connect_int_ms;      /* 1000: retry interval */
+	int sndbuf;              /* 0 = kernel autotuning */
+};
+
+/**
+ * hha_disk_connect - start replicating: listen and connect until the peer
+ * answers, then keep the link up (reconnecting after failures).
+ * @d: an attached, StandAlone resource.
+ * @opts: the link.
+ *
+ * Return: 0 (WFConnection); -HHA_ESTATE; -EINVAL (options); -EACCES (key file
+ * readable by others); -EADDRINUSE and other -errno from bind().
+ */
+HHA_EXPORT int hha_disk_connect(struct hha_disk *d, const struct hha_disk_net_opts *opts);
+
+/**
+ * hha_disk_disconnect - drop the link and stop reconnecting (StandAlone).
+ * A primary goes on alone and marks what the peer misses.
+ * Return: 0; -HHA_ESTATE when already StandAlone.
+ */
+HHA_EXPORT int hha_disk_disconnect(struct hha_disk *d);
+
+/**
+ * hha_disk_primary - become primary (the export accepts writes).
+ * @d: the resource.
+ * @force: also promote an Inconsistent or Outdated disk (its data may be
+ *         stale or garbage; it becomes the source of the next sync).
+ *
+ * Return: 0; -HHA_EPEERPRIMARY (the peer is primary); -HHA_ENOTUPTODATE
+ * (Inconsistent/Outdated without @force); -HHA_ESTATE (Diskless, or a sync
+ * target while syncing).
+ */
+HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force);
+
+/**
+ * hha_disk_secondary - become secondary: the export refuses new clients and
+ * drops current ones after their requests completed.
+ * Return: 0.
+ */
+HHA_EXPORT int hha_disk_secondary(struct hha_disk *d);
+
+/**
+ * hha_disk_skip_sync - declare two blank disks identical without copying
+ * (both get the same new generation id and become UpToDate). DANGEROUS on
+ * disks that are not blank: whatever differs stays different.
+ * Allowed when Connected and both sides have empty generation ids.
+ * Return: 0; -HHA_ESTATE.
+ */
+HHA_EXPORT int hha_disk_skip_sync(struct hha_disk *d);
+
+/**
+ * hha_disk_set_sync_rate - limit the resync rate.
+ * @bytes_per_s: limit; 0 = unlimited, yielding to application writes.
+ * Return: 0. Takes effect at once, also during a sync.
+ */
+HHA_EXPORT int hha_disk_set_sync_rate(struct hha_disk *d, uint64_t bytes_per_s);
+
+/* What a secondary does with NBD clients. */
+enum hha_disk_export_secondary {
+	HHA_EXPORT_SECONDARY_REFUSE = 0,    /* refuse them (default) */
+	HHA_EXPORT_SECONDARY_READ_ONLY = 1, /* serve reads of the local (possibly stale) copy */
+};
+
+/**
+ * hha_disk_export - serve the device over NBD.
+ * @d: an attached resource.
+ * @unix_path: Unix socket path (created; a stale file is replaced), or NULL.
+ * @tcp_addr: TCP address to listen on, or NULL.
+ * @tcp_port: TCP port (10809 when 0).
+ * @secondary: what the export does while this node is secondary.
+ *
+ * The export name is the resource name (the default export "" too).
+ * Return: 0; -HHA_ESTATE (already exported, or Diskless); -errno.
+ */
+HHA_EXPORT int hha_disk_export(struct hha_disk *d, const char *unix_path, const char *tcp_addr,
+			       int tcp_port, enum hha_disk_export_secondary secondary);
+
+/** hha_disk_unexport - stop serving NBD (clients are dropped). Return: 0. */
+HHA_EXPORT int hha_disk_unexport(struct hha_disk *d);
+
+/* A snapshot of a resource for status output. */
+struct hha_disk_status {
+	size_t struct_size;      /* set by the caller: sizeof(struct hha_disk_status) */
+	enum hha_disk_role role, peer_role;
+	enum hha_conn_state cstate;
+	enum hha_disk_state dstate, peer_dstate; /* peer: Diskless when unknown */
+	bool peer_known;
+	char protocol;           /* 'A', 'B', 'C', or 0 when not configured */
+	uint64_t size;           /* device size in bytes, 0 when Diskless */
+	uint64_t sent, received; /* bytes of data to / from the peer */
+	uint64_t disk_written, disk_read; /* bytes on the local backing store */
+	uint64_t pending;        /* local I/O in flight */
+	uint64_t unacked;        /* frames waiting for the peer's answer */
+	uint64_t out_of_sync;    /* bytes marked in the bitmap */
+	/* while SyncSource / SyncTarget: */
+	uint64_t sync_total, sync_done; /* bytes */
+	uint64_t sync_rate;      /* configured limit, bytes/s (0 unlimited) */
+	double sync_speed_now, sync_speed_avg; /* bytes/s */
+	uint64_t uuid_current, uuid_bitmap;
+	char last_refusal[160];  /* why the last connection was refused, or "" */
+};
+
+/**
+ * hha_disk_status - fill @st (set st->struct_size first). Return: 0 or -EINVAL.
+ */
+HHA_EXPORT int hha_disk_status(struct hha_disk *d, struct hha_disk_status *st);
+
+/* An event: a state change or something a person should know. */
+struct hha_disk_event {
+	const char *what;        /* "state", "refused", "sync-done", "peer-lost", ... */
+	const char *message;     /* one line for people */
+	enum hha_disk_role role, peer_role;
+	enum hha_conn_state cstate;
+	enum hha_disk_state dstate, peer_dstate;
+};
+
+/**
+ * hha_disk_set_event_fn - be told about events.
+ * @fn: called from hha_disk_dispatch() (the caller's thread) for each event;
+ *      the event is borrowed for the call. NULL stops the calls.
+ * @ud: passed to @fn.
+ */
+HHA_EXPORT void hha_disk_set_event_fn(struct hha_disk *d,
+				      void (*fn)(struct hha_disk *d, const struct hha_disk_event *ev,
+						 void *ud),
+				      void *ud);
+
+/**
+ * hha_disk_fd - an fd that becomes readable when hha_disk_dispatch() has
+ * work (events from the resource's threads). Owned by the resource.
+ */
+HHA_EXPORT int hha_disk_fd(const struct hha_disk *d);
+
+/** hha_disk_next_deadline - when to call hha_disk_dispatch() at the latest (ms, CLOCK_MONOTONIC; -1 none). */
+HHA_EXPORT int64_t hha_disk_next_deadline(const struct hha_disk *d);
+
+/**
+ * hha_disk_dispatch - deliver queued events and do periodic work (bitmap
+ * write-back). Call when hha_disk_fd() is readable or the deadline passed.
+ * Return: 0.
+ */
+HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d);
 
 HHA_END_DECLS
 

@@ -13,8 +13,8 @@
  * | StandAlone    | WFConn  | -          | StandAlone | -         | -          | -          | -         | -         | -          |
  * | WFConnection  | -       | Disconn.   | -          | Connected | SyncSource | SyncTarget | -         | WFConn    | StandAlone |
  * | Connected     | -       | Disconn.   | -          | -         | SyncSource | SyncTarget | -         | WFConn    | StandAlone |
- * | SyncSource    | -       | Disconn.   | -          | -         | -          | -          | Connected | WFConn    | -          |
- * | SyncTarget    | -       | Disconn.   | -          | -         | -          | -          | Connected | WFConn    | -          |
+ * | SyncSource    | -       | Disconn.   | -          | -         | -          | -          | Connected | WFConn    | StandAlone |
+ * | SyncTarget    | -       | Disconn.   | -          | -         | -          | -          | Connected | WFConn    | StandAlone |
  * | Disconnecting | -       | -          | StandAlone | -         | -          | -          | -         | Disconn.  | -          |
  *
  * A lost link always reconnects by itself (WFConnection); only the user
@@ -36,8 +36,8 @@ static const signed char table[HHA_CS_COUNT][HHA_CSE_COUNT] = {
 	[SA] = { WF, NO, SA, NO, NO, NO, NO, NO, NO },
 	[WF] = { NO, DI, NO, CO, SS, ST, NO, WF, SA },
 	[CO] = { NO, DI, NO, NO, SS, ST, NO, WF, SA },
-	[SS] = { NO, DI, NO, NO, NO, NO, CO, WF, NO },
-	[ST] = { NO, DI, NO, NO, NO, NO, CO, WF, NO },
+	[SS] = { NO, DI, NO, NO, NO, NO, CO, WF, SA },
+	[ST] = { NO, DI, NO, NO, NO, NO, CO, WF, SA },
 	[DI] = { NO, NO, SA, NO, NO, NO, NO, DI, NO },
 };
 

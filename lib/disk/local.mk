@@ -4,13 +4,24 @@ libhha_internal_la_SOURCES += \
 	lib/disk/bitmap.c \
 	lib/disk/bitmap.h \
 	lib/disk/cstate.c \
+	lib/disk/decide.c \
+	lib/disk/disk.c \
 	lib/disk/dstate.c \
+	lib/disk/engine.h \
+	lib/disk/export.c \
 	lib/disk/genid.c \
 	lib/disk/genid.h \
 	lib/disk/inflight.c \
 	lib/disk/inflight.h \
+	lib/disk/io.c \
+	lib/disk/link.c \
 	lib/disk/md.c \
 	lib/disk/md.h \
+	lib/disk/mdops.c \
+	lib/disk/peer.c \
+	lib/disk/primary.c \
+	lib/disk/resync.c \
+	lib/disk/secondary.c \
 	lib/disk/state.h \
 	lib/disk/wire.c \
 	lib/disk/wire.h \

@@ -37,6 +37,7 @@ static const struct trans cs_allowed[] = {
 	{ CO, HHA_CSE_UP_TARGET, ST },     { CO, HHA_CSE_LINK_LOST, WF },
 	{ CO, HHA_CSE_REFUSED, SA },	    { SS, HHA_CSE_DISCONNECT, DI },
 	{ SS, HHA_CSE_SYNC_DONE, CO },     { SS, HHA_CSE_LINK_LOST, WF },
+	{ SS, HHA_CSE_REFUSED, SA },       { ST, HHA_CSE_REFUSED, SA },
 	{ ST, HHA_CSE_DISCONNECT, DI },    { ST, HHA_CSE_SYNC_DONE, CO },
 	{ ST, HHA_CSE_LINK_LOST, WF },     { DI, HHA_CSE_STOPPED, SA },
 	{ DI, HHA_CSE_LINK_LOST, DI },

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* When the peer's state arrives: agree on the size, check roles, decide the sync direction. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "disk/engine.h"
+
+/* Refuse the pairing for a reason a person must resolve (d->lock held). */
+static int refuse(struct hha_conn *c, uint32_t reason, const char *fmt, ...) HHA_PRINTF(3, 4);
+static int refuse(struct hha_conn *c, uint32_t reason, const char *fmt, ...)
+{
+	struct hha_disk *d = c->d;
+	struct hha_sitem *si;
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	si = hha_sitem_new(HHA_W_REFUSE, 0, reason, HHA_MIN(strlen(msg), HHA_WIRE_REFUSE_MAX));
+	if (si) {
+		memcpy(si + 1, msg, si->h.plen);
+		hha_conn_send(c, si);
+	}
+	snprintf(d->last_refusal, sizeof(d->last_refusal), "%s", msg);
+	hha_err(d->ctx, "disk", "%s: refusing the peer: %s", d->name, msg);
+	hha_disk_post_event(d, reason == HHA_WR_SPLITBRAIN ? "split-brain" : "refused", "%s: %s", d->name, msg);
+	hha_disk_cs_event(d, HHA_CSE_REFUSED);
+	/* Stop reconnecting: this needs a person. */
+	atomic_store(&d->link_stop, true);
+	hha_conn_fail(c, "%s", msg);
+	return -ECONNREFUSED;
+}
+
+static struct hha_genids peer_genids(const struct hha_wire_state *s)
+{
+	struct hha_genids g = { .current = s->uuid_current, .bitmap = s->uuid_bitmap };
+
+	memcpy(g.history, s->uuid_history, sizeof(g.history));
+	g.consistent = s->disk == HHA_DS_UPTODATE || s->disk == HHA_DS_OUTDATED;
+	return g;
+}
+
+/* Enter SyncSource / SyncTarget / Connected per @dec (d->lock held). */
+static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool first)
+{
+	struct hha_disk *d = c->d;
+	const struct hha_wire_state *p = &d->peer;
+
+	switch (dec) {
+	case HHA_SYNC_SPLIT_BRAIN:
+		return refuse(c, HHA_WR_SPLITBRAIN,
+			      "split brain: both sides changed the data since they last shared it; "
+			      "nothing was overwritten (see docs/disk.md)");
+	case HHA_SYNC_UNRELATED:
+		return refuse(c, HHA_WR_UNRELATED,
+			      "unrelated data: the disks share no history (different create-md?)");
+	case HHA_SYNC_NONE:
+	case HHA_SYNC_BLANK:
+		if (first)
+			hha_disk_cs_event(d, HHA_CSE_UP_NOSYNC);
+		if (dec == HHA_SYNC_BLANK && first)
+			hha_disk_post_event(d, "blank", "%s: both disks are new: promote one with --force "
+					    "(full sync follows) or run skip-sync", d->name);
+		return 0;
+	case HHA_SYNC_SOURCE_FULL:
+	case HHA_SYNC_SOURCE_BITMAP:
+		if (d->dstate != HHA_DS_UPTODATE && d->dstate != HHA_DS_OUTDATED)
+			return refuse(c, HHA_WR_UNRELATED, "neither side has consistent data to sync from");
+		if (dec == HHA_SYNC_SOURCE_FULL) {
+			hha_bitmap_set_all(&d->bm);
+			d->sb.flags |= HHA_MDF_FULL_SYNC;
+		}
+		hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
+		hha_disk_post_event(d, "sync-start", "%s: %s sync to the peer, %llu MiB", d->name,
+				    dec == HHA_SYNC_SOURCE_FULL ? "full" : "bitmap",
+				    (unsigned long long)(hha_bitmap_count(&d->bm) >> 8));
+		return hha_rs_start(d);
+	case HHA_SYNC_TARGET_FULL:
+	case HHA_SYNC_TARGET_BITMAP:
+		if (d->role == HHA_ROLE_PRIMARY)
+			return refuse(c, HHA_WR_PRIMARY,
+				      "this primary's data is older than the peer's: demote it first");
+		if (p->disk != HHA_DS_UPTODATE && p->disk != HHA_DS_OUTDATED)
+			return refuse(c, HHA_WR_UNRELATED, "neither side has consistent data to sync from");
+		/* Inconsistent on disk before the first block arrives. */
+		d->sb.flags &= ~(uint32_t)HHA_MDF_CONSISTENT;
+		hha_disk_md_write(d);
+		hha_disk_ds_event(d, HHA_DSE_SYNC_TARGET);
+		hha_disk_cs_event(d, HHA_CSE_UP_TARGET);
+		d->rs_done_bytes = 0;
+		d->rs_start_ms = hha_now_ms();
+		d->rs_total = dec == HHA_SYNC_TARGET_FULL ? d->size : p->oos_blocks << HHA_BM_BLOCK_SHIFT;
+		hha_disk_post_event(d, "sync-start", "%s: %s sync from the peer, %llu MiB", d->name,
+				    dec == HHA_SYNC_TARGET_FULL ? "full" : "bitmap",
+				    (unsigned long long)(d->rs_total >> 20));
+		return 0;
+	}
+	return 0;
+}
+
+int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
+{
+	struct hha_disk *d = c->d;
+	struct hha_genids me, peer;
+	enum hha_sync_decision dec;
+	uint64_t peer_size;
+	bool first;
+	int r = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->conn != c) {
+		pthread_mutex_unlock(&d->lock);
+		return -ECONNABORTED;
+	}
+	first = !d->peer_known;
+	d->peer = *s;
+	d->peer_known = true;
+	peer_size = s->want_size ? s->want_size : s->usable_size;
+
+	if (s->role == HHA_ROLE_PRIMARY && d->role == HHA_ROLE_PRIMARY) {
+		r = refuse(c, HHA_WR_PRIMARY, "both nodes are primary: demote one");
+		goto out;
+	}
+	if (first) {
+		if (peer_size != d->size) {
+			r = refuse(c, HHA_WR_SIZE,
+				   "size mismatch: ours is %llu bytes, the peer's %llu; give both an explicit "
+				   "size that fits both (attach --size)",
+				   (unsigned long long)d->size, (unsigned long long)peer_size);
+			goto out;
+		}
+		me = hha_disk_my_genids(d);
+		peer = peer_genids(s);
+		dec = hha_genid_decide(&me, &peer);
+		hha_info(d->ctx, "disk", "%s: peer is %s/%s; ids %016llx/%016llx vs %016llx/%016llx: %s",
+			 d->name, hha_disk_role_name(s->role), hha_disk_state_name(s->disk),
+			 (unsigned long long)me.current, (unsigned long long)me.bitmap,
+			 (unsigned long long)peer.current, (unsigned long long)peer.bitmap,
+			 hha_sync_decision_name(dec));
+		r = apply_decision(c, dec, true);
+		if (r < 0)
+			goto out;
+		d->linked = true;
+		d->uuid_fresh = false;
+		d->last_refusal[0] = 0;
+		if (d->sb.la_size != d->size) {
+			d->sb.la_size = d->size;
+			hha_disk_md_write(d);
+		}
+		hha_disk_release_gate(d);
+		goto out;
+	}
+	/* A state change while linked. */
+	if ((s->sflags & HHA_WS_SKIP_SYNC) && d->sb.uuid_current == 0 && s->uuid_current) {
+		d->sb.uuid_current = s->uuid_current;
+		d->sb.flags |= HHA_MDF_CONSISTENT;
+		hha_bitmap_clear_all(&d->bm);
+		hha_disk_md_write(d);
+		hha_disk_ds_event(d, HHA_DSE_FORCE_CURRENT);
+		hha_disk_post_event(d, "skip-sync", "%s: the peer declared both disks identical (skip-sync)",
+				    d->name);
+		hha_conn_send_state(c);
+	} else if (d->cstate == HHA_CS_CONNECTED) {
+		me = hha_disk_my_genids(d);
+		peer = peer_genids(s);
+		dec = hha_genid_decide(&me, &peer);
+		if (dec != HHA_SYNC_NONE && dec != HHA_SYNC_BLANK) {
+			hha_info(d->ctx, "disk", "%s: the peer's ids changed: %s", d->name,
+				 hha_sync_decision_name(dec));
+			r = apply_decision(c, dec, false);
+		}
+	}
+	pthread_cond_broadcast(&d->cond);
+	hha_disk_post_event(d, "peer-state", "%s: peer is %s/%s", d->name, hha_disk_role_name(s->role),
+			    hha_disk_state_name(s->disk));
+out:
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The replication engine's internals, shared by its files (disk.c, io.c, link.c, peer.c, ...). */
+#ifndef HHA_DISK_ENGINE_H
+#define HHA_DISK_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <hybridha/disk.h>
+
+#include "core/internal.h"
+#include "disk/bitmap.h"
+#include "disk/genid.h"
+#include "disk/inflight.h"
+#include "disk/md.h"
+#include "disk/nbd-server.h"
+#include "disk/state.h"
+#include "disk/wire-sec.h"
+#include "disk/wire.h"
+
+/*
+ * Threads of one resource (HAST's pipeline):
+ *   - the caller's loop thread: the public API, events, periodic work;
+ *   - NBD server threads: call hha_disk_submit() for each client request;
+ *   - IO_THREADS backing-store workers: pread/pwrite/fdatasync/fallocate;
+ *   - the link thread: listens, connects, runs the handshake, then reads
+ *     frames from the peer (the receiver) until the link breaks;
+ *   - the sender thread, one per connection: writes queued frames;
+ *   - the resync thread, while SyncSource.
+ * Locks, always taken in this order: d->lock (roles, states, the in-flight
+ * tree, the gate), then a queue's own lock (ioq, sendq, acks). No lock is
+ * held across blocking I/O except the rare metadata writes under d->lock.
+ */
+
+#define HHA_DISK_IO_THREADS 4
+#define HHA_DISK_RS_CHUNK (1u << 20)    /* largest resync block */
+#define HHA_DISK_RS_WINDOW (8u << 20)   /* resync bytes in flight, unloaded */
+#define HHA_DISK_MAX_PAYLOAD (32u << 20)
+
+struct hha_disk;
+struct hha_conn;
+
+/* A unit of work for the backing-store workers. */
+struct hha_job {
+	struct hha_job *next;
+	void (*run)(struct hha_disk *d, struct hha_job *j);
+};
+
+struct hha_workq {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct hha_job *head, **tail;
+	bool stop;
+	int nthreads;
+	pthread_t th[HHA_DISK_IO_THREADS];
+};
+
+/* A frame waiting for the sender. @sent runs once after it was written (err 0)
+ * or dropped with the connection (err < 0). */
+struct hha_sitem {
+	struct hha_sitem *next;
+	struct hha_wire_hdr h;
+	const void *payload;
+	void (*sent)(struct hha_conn *c, struct hha_sitem *si, int err);
+};
+
+/* Kinds of operations. */
+enum hha_op_kind {
+	HHA_OP_APP,      /* primary: an NBD request */
+	HHA_OP_PEER,     /* secondary: a write/trim/zero received from the primary */
+	HHA_OP_RS_READ,  /* sync source: read a block to send */
+	HHA_OP_RS_WRITE, /* sync target: write a received block */
+	HHA_OP_BARRIER,  /* secondary: flush for a received barrier */
+};
+
+/* Local commands (the NBD values, plus our own). */
+enum { HHA_CMD_READ = 0, HHA_CMD_WRITE = 1, HHA_CMD_FLUSH = 3, HHA_CMD_TRIM = 4, HHA_CMD_ZERO = 6 };
+
+/*
+ * One operation in flight. Its parts (local I/O, the peer's answer, the
+ * sender's reference to an embedded frame) each hold one count of
+ * @pending; whoever drops the last finishes it.
+ */
+struct hha_op {
+	struct hha_job job;
+	struct hha_ival iv;
+	struct hha_sitem si;
+	struct hha_disk *d;
+	struct hha_op *next;      /* gate / blocked / hash chains */
+	struct hha_op *hnext;
+	struct hha_nbd_req *req;  /* HHA_OP_APP */
+	void *buf;                /* payload (borrowed from req, or pooled) */
+	uint64_t off;
+	uint32_t len;
+	uint32_t buflen;          /* pooled buffer size, 0 if borrowed */
+	uint64_t seq;             /* wire sequence (primary) / receive order (secondary) */
+	uint64_t peer_seq;        /* secondary: the primary's sequence, for acks */
+	struct hha_epoch *epoch;  /* secondary: its barrier epoch */
+	uint64_t conn_gen;        /* secondary: the connection it came on */
+	uint8_t kind, cmd, flags;
+	bool replicate;           /* the peer gets it */
+	bool waiting;             /* in the tree, held back by an earlier overlapping op */
+	/* non-application ops: start the op once it may run (d->lock held) */
+	void (*start)(struct hha_disk *d, struct hha_op *op);
+	atomic_int pending;       /* lifetime: freed at 0 */
+	atomic_int reply;         /* APP: the client is answered at 0 */
+	atomic_int err;
+	atomic_bool peer_settled; /* the peer part was decided */
+	atomic_bool reply_released; /* the peer's share of @reply was released */
+	void (*finish)(struct hha_op *op); /* non-APP ops: before the op is freed */
+	int64_t t0_ns;
+};
+
+/* The sender queue and the table of frames waiting for acknowledgement. */
+#define HHA_ACK_BUCKETS 1024
+struct hha_conn {
+	struct hha_disk *d;
+	int fd;
+	uint64_t gen;             /* link generation */
+	struct hha_wire_sec sec;
+	bool initiator;
+	char peer_desc[80];       /* "addr:port" for logs */
+	/* sender */
+	pthread_t sender;
+	bool sender_started;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct hha_sitem *qhead, **qtail;
+	bool qstop;
+	int64_t last_tx_ms;
+	uint8_t *ctext;           /* encrypt mode scratch */
+	size_t ctext_len;
+	/* acks */
+	pthread_mutex_t alock;
+	struct hha_op *acks[HHA_ACK_BUCKETS];
+	/* receiver */
+	uint8_t *rbuf;
+	size_t rlen, rpos;
+	int64_t last_rx_ms;
+	atomic_bool failed;
+	pthread_mutex_t flock;    /* fail_why */
+	char fail_why[160];
+};
+
+/* Secondary barrier epochs: writes received between two barriers. */
+struct hha_epoch {
+	struct hha_epoch *next;
+	uint64_t conn_gen;        /* the connection its barrier came on (0 once it is gone) */
+	uint64_t outstanding;     /* writes of this epoch not yet written */
+	bool closed;              /* its barrier arrived */
+	uint64_t barrier_seq;
+};
+
+/* Events queued for the loop thread. */
+struct hha_devent {
+	struct hha_devent *next;
+	char what[32];
+	char message[256];
+};
+
+/* Buffer pool: power-of-two size classes from 4 KiB to 32 MiB. */
+#define HHA_POOL_CLASSES 14
+struct hha_bufpool {
+	pthread_mutex_t lock;
+	void *free[HHA_POOL_CLASSES];
+	size_t cached;
+};
+
+struct hha_net_conf {
+	char local_addr[64];
+	int local_port;
+	char peer_addr[64];
+	int peer_port;
+	char protocol;
+	enum hha_wire_security security;
+	char key_file[256];
+	int timeout_ms, ping_int_ms, connect_int_ms;
+	int sndbuf;
+};
+
+struct hha_disk {
+	struct hha_ctx *ctx;
+	char name[HHA_WIRE_NAME_MAX];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;      /* state changes, for threads that wait */
+
+	/* states (d->lock) */
+	enum hha_disk_role role;
+	enum hha_conn_state cstate;
+	enum hha_disk_state dstate;
+	bool peer_known;
+	struct hha_wire_state peer;
+	bool linked;              /* writes go to the peer */
+	bool gated;               /* handshake done, decision pending: hold new writes */
+	struct hha_op *gate_head, **gate_tail;
+	bool uuid_fresh;          /* current id rotated since the peer was last linked */
+	char last_refusal[160];
+	int64_t last_refusal_ms;
+
+	/* backing store */
+	int fd, md_fd;            /* md_fd == fd for internal metadata */
+	bool is_blockdev;
+	char backing[256], meta[256];
+	uint64_t want_size;       /* explicit size, 0 = usable size */
+	uint64_t size;            /* the device size in use */
+	struct hha_md_sb sb;
+	struct hha_bitmap bm;
+	bool bm_loaded;
+	struct hha_workq ioq;
+	struct hha_bufpool pool;
+
+	/* primary */
+	uint64_t seq;
+	struct hha_ivtree tree;
+	uint64_t app_inflight;    /* atomic: application requests in flight */
+	void (*complete)(struct hha_nbd_req *req, int err);
+
+	/* secondary */
+	uint64_t rx_order;
+	struct hha_epoch *ep_head, *ep_tail;
+
+	/* link */
+	bool net_configured;
+	struct hha_net_conf net;
+	uint8_t *key;
+	size_t keylen;
+	uint64_t instance;
+	int listen_fd;
+	int wake_fd;              /* eventfd: wakes the link thread */
+	pthread_t link_thread, accept_thread;
+	int rx_running;           /* receiver threads alive (d->lock) */
+	int64_t next_connect_ms;  /* d->lock */
+	bool link_started;
+	atomic_bool link_stop;
+	struct hha_conn *conn;    /* d->lock; NULL while not connected */
+	uint64_t conn_gen;
+	atomic_bool poke;         /* connect out now */
+
+	/* resync */
+	pthread_t rs_thread;
+	bool rs_started;
+	atomic_bool rs_stop;
+	uint64_t rs_rate;         /* bytes/s, 0 = unlimited (yielding) */
+	uint64_t rs_inflight;     /* d->lock */
+	uint64_t rs_total, rs_done_bytes;
+	int64_t rs_start_ms;
+	uint64_t rs_cursor;
+	bool rs_all_sent;
+	int64_t rs_sample_ms;     /* status: speed sampling */
+	uint64_t rs_sample_done;
+	double rs_speed_now;
+
+	/* export */
+	struct hha_nbd_server *nbd;
+	char export_unix[256];
+	char export_tcp[80];
+	bool export_ro_secondary;
+
+	/* events */
+	int efd;
+	pthread_mutex_t ev_lock;
+	bool bm_flushing;
+	struct hha_devent *ev_head, **ev_tail;
+	void (*event_fn)(struct hha_disk *d, const struct hha_disk_event *ev, void *ud);
+	void *event_ud;
+	int64_t next_bm_flush_ms;
+
+	/* counters (atomic) */
+	uint64_t st_sent, st_recv, st_dw, st_dr, st_pending, st_unacked;
+	uint64_t st_app_writes, st_app_reads;
+};
+
+/* @ts = now + @ms on CLOCK_MONOTONIC (for condition variables made with that clock). */
+static inline void hha_ts_in(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+#define ADD(c, v) __atomic_fetch_add(&(c), (v), __ATOMIC_RELAXED)
+#define SUB(c, v) __atomic_fetch_sub(&(c), (v), __ATOMIC_RELAXED)
+#define GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
+/* disk.c */
+void hha_disk_post_event(struct hha_disk *d, const char *what, const char *fmt, ...) HHA_PRINTF(3, 4);
+/* Apply a state event under d->lock; logs and posts an event. false if not allowed. */
+bool hha_disk_cs_event(struct hha_disk *d, enum hha_cs_event ev);
+bool hha_disk_ds_event(struct hha_disk *d, enum hha_ds_event ev);
+/* Our STATE (d->lock held). */
+void hha_disk_fill_state(struct hha_disk *d, struct hha_wire_state *s);
+/* Write the superblock (d->lock held). */
+int hha_disk_md_write(struct hha_disk *d);
+/* Primary without peer: make a new current id (d->lock held). */
+int hha_disk_new_current(struct hha_disk *d, const char *why);
+struct hha_genids hha_disk_my_genids(struct hha_disk *d);
+
+/* io.c */
+int hha_workq_start(struct hha_disk *d);
+void hha_workq_stop(struct hha_disk *d);
+void hha_workq_push(struct hha_disk *d, struct hha_job *j);
+void *hha_pool_get(struct hha_disk *d, uint32_t len, uint32_t *cap);
+void hha_pool_put(struct hha_disk *d, void *buf, uint32_t cap);
+void hha_pool_fini(struct hha_disk *d);
+/* Backing-store operations; 0 or -errno. */
+int hha_io_write(struct hha_disk *d, const void *buf, uint32_t len, uint64_t off, bool fua);
+int hha_io_read(struct hha_disk *d, void *buf, uint32_t len, uint64_t off);
+int hha_io_flush(struct hha_disk *d);
+int hha_io_trim(struct hha_disk *d, uint64_t off, uint64_t len, bool fua);
+int hha_io_zero(struct hha_disk *d, uint64_t off, uint64_t len, bool may_trim, bool fua);
+/* One local operation by command (HHA_CMD_*). */
+int hha_io_apply(struct hha_disk *d, uint8_t cmd, void *buf, uint64_t off, uint32_t len, bool fua,
+		 bool may_trim);
+int hha_io_open_backing(struct hha_disk *d, const char *path, int *fd, uint64_t *size, bool *blk);
+
+/* primary.c */
+void hha_disk_submit(void *ud, struct hha_nbd_req *req);
+void hha_disk_release_gate(struct hha_disk *d);       /* d->lock held */
+void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done); /* d->lock held */
+void hha_op_put(struct hha_op *op);
+void hha_op_peer_settle(struct hha_op *op, bool ok);
+void hha_op_free(struct hha_op *op);
+/* Enter the in-flight tree; start now (op->start, or the primary's start) or
+ * wait for earlier overlapping ops (d->lock held). */
+void hha_op_enter(struct hha_disk *d, struct hha_op *op);
+/* Count it pending and hand it to a worker. */
+void hha_op_push(struct hha_disk *d, struct hha_op *op, void (*run)(struct hha_disk *d, struct hha_job *j));
+/* A write received from the peer (DATA/TRIM/ZERO or RS_DATA), owning @buf. */
+struct hha_op *hha_op_rx_new(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap,
+			     enum hha_op_kind kind, void (*start)(struct hha_disk *d, struct hha_op *op));
+/* Send an answer in @op's embedded frame if its connection is still up (d->lock held). */
+void hha_op_send_ack(struct hha_disk *d, struct hha_op *op, uint8_t type, uint32_t aux);
+/* Settle every frame still waiting for the peer (link teardown). */
+void hha_conn_sweep_acks(struct hha_conn *c);
+
+/* secondary.c */
+int hha_sec_rx_write(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
+int hha_sec_rx_barrier(struct hha_conn *c, const struct hha_wire_hdr *h);
+/* A connection starts (fresh epoch) or ends (its barriers need no answer); d->lock held. */
+int hha_sec_conn_start(struct hha_disk *d, struct hha_conn *c);
+void hha_sec_conn_end(struct hha_disk *d, struct hha_conn *c);
+
+/* peer.c */
+struct hha_sitem *hha_sitem_new(uint8_t type, uint64_t seq, uint32_t aux, size_t payload_len);
+/* Queue a frame (sendq lock); false if the connection is stopping (si->sent ran). */
+bool hha_conn_send(struct hha_conn *c, struct hha_sitem *si);
+void hha_conn_ack_add(struct hha_conn *c, struct hha_op *op);
+struct hha_op *hha_conn_ack_take(struct hha_conn *c, uint64_t seq);
+struct hha_conn *hha_conn_new(struct hha_disk *d, int fd, bool initiator);
+void hha_conn_free(struct hha_conn *c);
+int hha_conn_start_sender(struct hha_conn *c);
+void hha_conn_stop_sender(struct hha_conn *c);
+/* The receive loop; returns when the link broke (reason in c->fail_why). */
+void hha_conn_receive(struct hha_conn *c);
+void hha_conn_fail(struct hha_conn *c, const char *fmt, ...) HHA_PRINTF(2, 3);
+/* Send our STATE frame (d->lock held). */
+void hha_conn_send_state(struct hha_conn *c);
+/* The current connection if it is generation @gen, else NULL (d->lock held). */
+static inline struct hha_conn *hha_disk_conn_if(struct hha_disk *d, uint64_t gen)
+{
+	return d->conn && d->conn->gen == gen ? d->conn : NULL;
+}
+/* Read/write exactly n bytes with the link's timeouts (handshake). */
+int hha_conn_read_raw(struct hha_conn *c, void *buf, size_t n, int timeout_ms);
+int hha_conn_write_raw(struct hha_conn *c, const void *buf, size_t n);
+
+/* link.c */
+int hha_link_listen(struct hha_disk *d);
+int hha_link_start(struct hha_disk *d);
+void hha_link_stop(struct hha_disk *d);
+/* The peer's STATE arrived (receiver thread, d->lock not held). */
+int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s);
+
+/* resync.c */
+int hha_rs_start(struct hha_disk *d);   /* d->lock held */
+void hha_rs_stop(struct hha_disk *d);   /* d->lock not held */
+void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h);
+void hha_rs_on_done(struct hha_conn *c);
+int hha_rs_rx_data(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
+void hha_rs_kick(struct hha_disk *d);
+
+/* Tests and the export glue: where answers to NBD requests go. */
+void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *req, int err));
+
+/* export.c */
+int hha_export_update(struct hha_disk *d);  /* after role changes; d->lock not held */
+void hha_export_close(struct hha_disk *d);
+
+#endif /* HHA_DISK_ENGINE_H */
