@@ -54,7 +54,13 @@ static int free_port(void)
 	return port;
 }
 
+static void node_init_size(struct node *n, const char *name, uint64_t size);
 static void node_init(struct node *n, const char *name)
+{
+	node_init_size(n, name, SIZE);
+}
+
+static void node_init_size(struct node *n, const char *name, uint64_t size)
 {
 	struct hha_disk_md_opts mo = { .struct_size = sizeof(mo), .name = name };
 	struct hha_disk_attach_opts ao = { .struct_size = sizeof(ao) };
@@ -63,7 +69,7 @@ static void node_init(struct node *n, const char *name)
 	strcpy(n->path, "/tmp/hha-test-pair-XXXXXX");
 	fd = mkstemp(n->path);
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)SIZE), 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
 	close(fd);
 	mo.backing = n->path;
 	assert_int_equal(hha_disk_create_md(ctx, &mo, NULL), 0);
@@ -80,12 +86,15 @@ static void node_fini(struct node *n)
 	unlink(n->path);
 }
 
+static const char *key_override;
+
 static void node_connect(struct node *n, struct node *peer, char proto, enum hha_disk_security sec)
 {
 	struct hha_disk_net_opts o = {
 		.struct_size = sizeof(o), .local_addr = "127.0.0.1", .local_port = n->port,
 		.peer_addr = "127.0.0.1", .peer_port = peer->port, .protocol = (enum hha_disk_protocol)proto,
-		.security = sec, .security_set = true, .key_file = keypath, .timeout_ms = 2000,
+		.security = sec, .security_set = true, .key_file = key_override ? key_override : keypath,
+		.timeout_ms = 2000,
 		.ping_int_ms = 200, .connect_int_ms = 100,
 	};
 	assert_int_equal(hha_disk_connect(n->d, &o), 0);
@@ -234,6 +243,196 @@ static void run_pair(char proto, enum hha_disk_security sec)
 	node_fini(&b);
 }
 
+/* Bring a pair up: connected, A primary, full sync done. */
+static void pair_up(struct node *a, struct node *b, char proto)
+{
+	node_init(a, "r0");
+	node_init(b, "r0");
+	node_connect(a, b, proto, HHA_DISK_SEC_AUTH);
+	node_connect(b, a, proto, HHA_DISK_SEC_AUTH);
+	wait_both(a, b, HHA_CS_CONNECTED, HHA_DS_INCONSISTENT, 10000);
+	assert_int_equal(hha_disk_primary(a->d, true), 0);
+	wait_both(a, b, HHA_CS_CONNECTED, HHA_DS_UPTODATE, 20000);
+}
+
+static void fill(struct wreq *w, uint32_t len, unsigned seed)
+{
+	w->buf = malloc(len);
+	for (uint32_t k = 0; k < len; k++)
+		w->buf[k] = (uint8_t)rand_r(&seed);
+}
+
+/* Writes just ahead of and just behind the position of a slow full sync. */
+static void test_write_during_sync(void **state)
+{
+	struct node a, b;
+	struct hha_disk_status st;
+	struct wreq w[64];
+	int n = 0, base;
+	(void)state;
+
+	node_init(&a, "r0");
+	node_init(&b, "r0");
+	/* Put data on A before it becomes the source, so the sync carries something. */
+	hha_disk_set_sync_rate(a.d, 16u << 20);
+	node_connect(&a, &b, 'C', HHA_DISK_SEC_AUTH);
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_AUTH);
+	wait_both(&a, &b, HHA_CS_CONNECTED, HHA_DS_INCONSISTENT, 10000);
+	assert_int_equal(hha_disk_primary(a.d, true), 0);
+	base = atomic_load(&done_count);
+	for (int round = 0; round < 16; round++) {
+		uint64_t pos;
+		usleep(100000);
+		status(&a, &st);
+		assert_int_equal(st.cstate, HHA_CS_SYNCSOURCE);
+		pos = st.sync_done & ~4095ull;
+		/* Behind, at, and ahead of the sync position, and one overlapping pair. */
+		uint64_t offs[4] = { pos > (2 << 20) ? pos - (2 << 20) : 0, pos, pos + (1 << 20) + 4096,
+				     pos + (3 << 20) };
+		for (int k = 0; k < 4 && n < 64; k++) {
+			if (offs[k] + 65536 > st.size)
+				continue;
+			fill(&w[n], 65536, (unsigned)(round * 10 + k));
+			submit(&a, &w[n], HHA_NBD_CMD_WRITE, offs[k], 65536, 0);
+			n++;
+		}
+	}
+	wait_done(base + n);
+	assert_int_equal(atomic_load(&err_count), 0);
+	hha_disk_set_sync_rate(a.d, 0);
+	wait_both(&a, &b, HHA_CS_CONNECTED, HHA_DS_UPTODATE, 20000);
+	compare(&a, &b);
+	for (int i = 0; i < n; i++)
+		free(w[i].buf);
+	node_fini(&a);
+	node_fini(&b);
+}
+
+/* The secondary goes away; the primary writes on; the secondary returns and
+ * gets only what changed (bitmap resync). */
+static void test_reconnect_bitmap(void **state)
+{
+	struct node a, b;
+	struct hha_disk_status st;
+	(void)state;
+
+	atomic_store(&err_count, 0);
+	pair_up(&a, &b, 'C');
+	assert_int_equal(hha_disk_disconnect(b.d), 0);
+	for (int64_t end = hha_now_ms() + 5000;; usleep(1000)) {
+		status(&a, &st);
+		if (st.cstate == HHA_CS_WFCONNECTION || hha_now_ms() > end)
+			break;
+	}
+	assert_int_equal(st.cstate, HHA_CS_WFCONNECTION);
+	write_burst(&a, 7, 100);
+	assert_int_equal(atomic_load(&err_count), 0);
+	status(&a, &st);
+	assert_true(st.out_of_sync > 0);
+	assert_true(st.uuid_bitmap != 0);
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_AUTH);
+	wait_both(&a, &b, HHA_CS_CONNECTED, HHA_DS_UPTODATE, 20000);
+	status(&a, &st);
+	assert_int_equal(st.out_of_sync, 0);
+	assert_int_equal(st.uuid_bitmap, 0);
+	compare(&a, &b);
+	node_fini(&a);
+	node_fini(&b);
+}
+
+/* Wait until @n reports a refusal containing @what. */
+static void wait_refusal(struct node *n, struct node *other, const char *what)
+{
+	struct hha_disk_status st;
+
+	for (int64_t end = hha_now_ms() + 10000;; usleep(10000)) {
+		hha_disk_dispatch(n->d);
+		hha_disk_dispatch(other->d);
+		status(n, &st);
+		if (strstr(st.last_refusal, what))
+			return;
+		if (hha_now_ms() > end)
+			fail_msg("no refusal with \"%s\" (last: \"%s\")", what, st.last_refusal);
+	}
+}
+
+static void test_refusals(void **state)
+{
+	struct node a, b;
+	struct hha_disk_status st;
+	char otherkey[64];
+	int fd;
+	(void)state;
+
+	/* Wrong secret: both keep trying, each says why. */
+	strcpy(otherkey, "/tmp/hha-test-pairkey2-XXXXXX");
+	fd = mkstemp(otherkey);
+	assert_int_equal(write(fd, "another secret entirely\n", 24), 24);
+	close(fd);
+	node_init(&a, "r0");
+	node_init(&b, "r0");
+	node_connect(&a, &b, 'C', HHA_DISK_SEC_AUTH);
+	key_override = otherkey;
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_AUTH);
+	key_override = NULL;
+	wait_refusal(&a, &b, "authentication failed");
+	wait_refusal(&b, &a, "authentication failed");
+	status(&a, &st);
+	assert_int_equal(st.cstate, HHA_CS_WFCONNECTION);
+	node_fini(&a);
+	node_fini(&b);
+	unlink(otherkey);
+
+	/* Wrong resource name. */
+	node_init(&a, "r0");
+	node_init(&b, "r1");
+	node_connect(&a, &b, 'C', HHA_DISK_SEC_AUTH);
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_AUTH);
+	wait_refusal(&a, &b, "resource is `r1'");
+	wait_refusal(&b, &a, "resource is `r0'");
+	node_fini(&a);
+	node_fini(&b);
+
+	/* Different security modes. */
+	node_init(&a, "r0");
+	node_init(&b, "r0");
+	node_connect(&a, &b, 'C', HHA_DISK_SEC_AUTH);
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_ENCRYPT);
+	wait_refusal(&a, &b, "security");
+	node_fini(&a);
+	node_fini(&b);
+
+	/* Size mismatch: refused for good (StandAlone) on both. */
+	node_init(&a, "r0");
+	node_init_size(&b, "r0", SIZE / 2);
+	node_connect(&a, &b, 'C', HHA_DISK_SEC_AUTH);
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_AUTH);
+	wait_refusal(&a, &b, "size mismatch");
+	wait_refusal(&b, &a, "size mismatch");
+	for (int64_t end = hha_now_ms() + 5000;; usleep(10000)) {
+		status(&a, &st);
+		if (st.cstate == HHA_CS_STANDALONE || hha_now_ms() > end)
+			break;
+	}
+	assert_int_equal(st.cstate, HHA_CS_STANDALONE);
+	node_fini(&a);
+	node_fini(&b);
+
+	/* Unrelated data: two disks that were each made primary alone. */
+	node_init(&a, "r0");
+	node_init(&b, "r0");
+	assert_int_equal(hha_disk_primary(a.d, true), 0);
+	assert_int_equal(hha_disk_secondary(a.d), 0);
+	assert_int_equal(hha_disk_primary(b.d, true), 0);
+	assert_int_equal(hha_disk_secondary(b.d), 0);
+	node_connect(&a, &b, 'C', HHA_DISK_SEC_AUTH);
+	node_connect(&b, &a, 'C', HHA_DISK_SEC_AUTH);
+	wait_refusal(&a, &b, "unrelated");
+	wait_refusal(&b, &a, "unrelated");
+	node_fini(&a);
+	node_fini(&b);
+}
+
 static void test_proto_c(void **state) { (void)state; run_pair('C', HHA_DISK_SEC_AUTH); }
 static void test_proto_b(void **state) { (void)state; run_pair('B', HHA_DISK_SEC_ENCRYPT); }
 static void test_proto_a(void **state) { (void)state; run_pair('A', HHA_DISK_SEC_NONE); }
@@ -267,6 +466,9 @@ int main(void)
 		cmocka_unit_test(test_proto_c),
 		cmocka_unit_test(test_proto_b),
 		cmocka_unit_test(test_proto_a),
+		cmocka_unit_test(test_write_during_sync),
+		cmocka_unit_test(test_reconnect_bitmap),
+		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
