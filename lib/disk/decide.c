@@ -31,7 +31,8 @@ static int refuse(struct hha_conn *c, uint32_t reason, const char *fmt, ...)
 	hha_disk_cs_event(d, HHA_CSE_REFUSED);
 	/* Stop reconnecting: this needs a person. */
 	atomic_store(&d->link_stop, true);
-	hha_conn_fail(c, "%s", msg);
+	pthread_cond_broadcast(&d->cond);
+	hha_conn_close(c, "%s", msg);
 	return -ECONNREFUSED;
 }
 

@@ -141,6 +141,7 @@ struct hha_conn {
 	size_t rlen, rpos;
 	int64_t last_rx_ms;
 	atomic_bool failed;
+	atomic_bool closing;      /* orderly close: drain the sender, then shut down */
 	pthread_mutex_t flock;    /* fail_why */
 	char fail_why[160];
 };
@@ -360,6 +361,8 @@ void hha_conn_stop_sender(struct hha_conn *c);
 /* The receive loop; returns when the link broke (reason in c->fail_why). */
 void hha_conn_receive(struct hha_conn *c);
 void hha_conn_fail(struct hha_conn *c, const char *fmt, ...) HHA_PRINTF(2, 3);
+/* End the connection in order: what is queued (a REFUSE, a DISCONNECT) still goes out. */
+void hha_conn_close(struct hha_conn *c, const char *fmt, ...) HHA_PRINTF(2, 3);
 /* Send our STATE frame (d->lock held). */
 void hha_conn_send_state(struct hha_conn *c);
 /* The current connection if it is generation @gen, else NULL (d->lock held). */

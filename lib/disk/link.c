@@ -56,7 +56,11 @@ static void tune_socket(struct hha_disk *d, int fd)
 {
 	int one = 1;
 
+	struct timeval tv = { d->net.timeout_ms / 1000, (d->net.timeout_ms % 1000) * 1000 };
+
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A peer that stops reading cannot hold the sender (or an orderly close) for ever. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (d->net.sndbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->net.sndbuf, sizeof(d->net.sndbuf));
 }
@@ -327,8 +331,14 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	pthread_mutex_unlock(&d->lock);
 	hha_notice(d->ctx, "disk", "%s: connection to %s ended: %s", d->name, c->peer_desc, c->fail_why);
 
-	hha_conn_fail(c, "link teardown");
-	hha_conn_stop_sender(c);
+	/* An orderly close sends what is queued first; a failed link drops it. */
+	if (atomic_load(&c->closing) && !atomic_load(&c->failed)) {
+		hha_conn_stop_sender(c);
+		hha_conn_fail(c, "link teardown");
+	} else {
+		hha_conn_fail(c, "link teardown");
+		hha_conn_stop_sender(c);
+	}
 	hha_rs_stop(d);
 	hha_conn_sweep_acks(c);
 	pthread_mutex_lock(&d->lock);
@@ -524,8 +534,13 @@ void hha_link_stop(struct hha_disk *d)
 		return;
 	atomic_store(&d->link_stop, true);
 	pthread_mutex_lock(&d->lock);
-	if (d->conn)
-		hha_conn_fail(d->conn, "disconnecting");
+	if (d->conn) {
+		/* Tell the peer, so it logs a disconnect rather than a failure. */
+		struct hha_sitem *si = hha_sitem_new(HHA_W_DISCONNECT, 0, 0, 0);
+		if (si)
+			hha_conn_send(d->conn, si);
+		hha_conn_close(d->conn, "disconnected here");
+	}
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
@@ -536,8 +551,8 @@ void hha_link_stop(struct hha_disk *d)
 	/* A connection claimed meanwhile ends too; wait for its teardown. */
 	pthread_mutex_lock(&d->lock);
 	while (d->rx_running) {
-		if (d->conn)
-			hha_conn_fail(d->conn, "disconnecting");
+		if (d->conn && !atomic_load(&d->conn->closing))
+			hha_conn_close(d->conn, "disconnected here");
 		pthread_cond_wait(&d->cond, &d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);

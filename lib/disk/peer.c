@@ -20,6 +20,27 @@
 #define SMALL_PAYLOAD (64u << 10)
 #define ENC_SCRATCH (8u << 20)
 
+static void set_why(struct hha_conn *c, const char *fmt, va_list ap) HHA_PRINTF(2, 0);
+static void set_why(struct hha_conn *c, const char *fmt, va_list ap)
+{
+	if (!c->fail_why[0])
+		vsnprintf(c->fail_why, sizeof(c->fail_why), fmt, ap);
+}
+
+void hha_conn_close(struct hha_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&c->flock);
+	va_start(ap, fmt);
+	set_why(c, fmt, ap);
+	va_end(ap);
+	atomic_store(&c->closing, true);
+	pthread_mutex_unlock(&c->flock);
+	/* Wake the receiver; sending goes on until the queue is drained. */
+	shutdown(c->fd, SHUT_RD);
+}
+
 void hha_conn_fail(struct hha_conn *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -30,7 +51,7 @@ void hha_conn_fail(struct hha_conn *c, const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	vsnprintf(c->fail_why, sizeof(c->fail_why), fmt, ap);
+	set_why(c, fmt, ap);
 	va_end(ap);
 	atomic_store(&c->failed, true);
 	pthread_mutex_unlock(&c->flock);
@@ -508,7 +529,7 @@ void hha_conn_receive(struct hha_conn *c)
 	uint8_t small[HHA_WIRE_STATE_LEN + HHA_WIRE_REFUSE_MAX];
 
 	c->last_rx_ms = hha_now_ms();
-	while (!c->failed) {
+	while (!c->failed && !c->closing) {
 		struct hha_wire_limits lim = { HHA_WIRE_RUNNING, d->size, HHA_DISK_MAX_PAYLOAD };
 		struct hha_wire_hdr h;
 		uint8_t hdr[HHA_WIRE_HDR], tag[HHA_WIRE_TAG];
@@ -518,6 +539,8 @@ void hha_conn_receive(struct hha_conn *c)
 		int r;
 
 		if ((r = rx_need(c, HHA_WIRE_HDR)) < 0) {
+			if (c->closing)
+				break;
 			if (r == -ETIMEDOUT)
 				hha_conn_fail(c, "the peer was silent for %d ms", d->net.timeout_ms);
 			else
@@ -577,7 +600,7 @@ void hha_conn_receive(struct hha_conn *c)
 			cap = 0;
 		}
 		r = dispatch(c, &h, payload, cap);
-		if (r < 0 && !c->failed)
+		if (r < 0 && !c->failed && !c->closing)
 			hha_conn_fail(c, "%s frame rejected: %s", hha_wire_type_name(h.type), hha_strerror(r));
 	}
 }
