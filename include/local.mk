@@ -7,4 +7,6 @@ pkginclude_HEADERS += \
 	include/hybridha/ctx.h \
 	include/hybridha/error.h \
 	include/hybridha/hybridha.h \
+	include/hybridha/load.h \
+	include/hybridha/run.h \
 	$(NULL)
