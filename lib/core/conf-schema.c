@@ -192,6 +192,8 @@ static const struct hha_schema run_fields[] = {
 	  .doc = "TCP port of the remote launch service" },
 	{ .key = "allow_root", .type = HHA_SCH_BOOL, .def = "false",
 	  .doc = "allow launching commands as uid 0" },
+	{ .key = "max_skew_ms", .type = HHA_SCH_INT, .min = 1000, .max = 600000, .def = "30000",
+	  .doc = "launch requests stamped further from this node's clock are refused" },
 	END
 };
 

@@ -79,6 +79,7 @@ struct hha_run {
 
 static void finish(struct hha_run *run, enum hha_run_how how, int status, const char *reason,
 		   int err, const char *fmt, ...) HHA_PRINTF(6, 7);
+static void sync_epoll(struct hha_run *run);
 
 static void finish(struct hha_run *run, enum hha_run_how how, int status, const char *reason,
 		   int err, const char *fmt, ...)
@@ -345,8 +346,7 @@ HHA_EXPORT int hha_run_start(struct hha_ctx *ctx, const struct hha_run_opts *opt
 	if (get_ticket(run, opts) < 0)
 		run->state = ST_DONE;
 	else
-		epoll_ctl(run->epfd, EPOLL_CTL_ADD, run->sock,
-			  &(struct epoll_event){ .events = EPOLLOUT, .data.fd = run->sock });
+		sync_epoll(run);
 	*out = run;
 	return 0;
 }
