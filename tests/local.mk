@@ -15,6 +15,9 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-error \
+	tests/unit/test-run-proto \
+	tests/unit/test-run-place \
+	tests/unit/test-load-codec \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -23,6 +26,16 @@ endif
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_run_proto_SOURCES = tests/unit/test-run-proto.c
+tests_unit_test_run_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_run_place_SOURCES = tests/unit/test-run-place.c
+tests_unit_test_run_place_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_place_LDADD = $(UNIT_LIBS)
+tests_unit_test_load_codec_SOURCES = tests/unit/test-load-codec.c
+tests_unit_test_load_codec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_load_codec_LDADD = $(UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
