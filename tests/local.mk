@@ -43,3 +43,4 @@ SHELL_TESTS = \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab
+include tests/fuzz/local.mk
