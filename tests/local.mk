@@ -48,6 +48,9 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
 	tests/config-doc.sh \
+	tests/headers.sh \
+	tests/install.sh \
+	tests/symbols.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab
