@@ -49,6 +49,7 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 SHELL_TESTS = \
 	tests/config-doc.sh \
 	tests/headers.sh \
+	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
 	$(NULL)
