@@ -199,7 +199,7 @@ static const struct hha_schema run_fields[] = {
 
 static const struct hha_schema load_fields[] = {
 	{ .key = "cgroup", .type = HHA_SCH_PATH,
-	  .doc = "cgroup v2 directory whose cpu.stat measures this node (default: the whole machine)" },
+	  .doc = "cgroup directory (v2 cpu.stat, or v1 cpuacct) measuring this node (default: the whole machine)" },
 	{ .key = "speed", .type = HHA_SCH_NUMBER, .min = 0, .max = 1000000,
 	  .doc = "relative CPU speed (default: measured at start)" },
 	END
