@@ -64,7 +64,8 @@ static void query_end(struct run_query *q, const char *fail)
 		run_waiters_wake(m);
 }
 
-static void query_frame(struct run_query *q)
+/* False once the query has ended (answered or failed); true while it waits for bytes. */
+static bool query_frame(struct run_query *q)
 {
 	enum hha_run_hello_status st;
 	uint8_t snonce[HHA_RUN_NONCE_LEN], cnonce[HHA_RUN_NONCE_LEN];
@@ -78,15 +79,15 @@ static void query_frame(struct run_query *q)
 
 	if (hha_run_hello_decode(q->in, &st, snonce) < 0) {
 		query_end(q, "garbled answer");
-		return;
+		return false;
 	}
 	if (st != HHA_RUN_HELLO_OK) {
 		snprintf(why, sizeof(why), "refused: %s", hha_run_hello_word(st));
 		query_end(q, why);
-		return;
+		return false;
 	}
 	if (q->in_len < HHA_RUN_HELLO_LEN + HHA_RUN_FRAME_OVERHEAD + HHA_LOAD_ENCODED_LEN)
-		return; /* wait for the frame */
+		return true; /* wait for the frame */
 	memcpy(cnonce, q->req + 20, sizeof(cnonce));
 	r = hha_run_stream_keys(q->secret, cnonce, snonce, &c2s, &s2c);
 	if (r == 0)
@@ -97,20 +98,22 @@ static void query_frame(struct run_query *q)
 	hha_run_aead_free(rx);
 	OPENSSL_cleanse(&s2c, sizeof(s2c));
 	if (r == 0)
-		return;
+		return true;
 	if (r < 0 || type != HHA_RUN_F_LOAD || hha_load_decode(pl, plen, &l) < 0) {
 		query_end(q, "malformed load answer");
-		return;
+		return false;
 	}
 	q->p->load = l;
 	q->p->have = true;
 	q->p->rx_ms = hha_now_ms();
 	query_end(q, NULL);
+	return false;
 }
 
 static void query_cb(struct hha_io *io, int fd, uint32_t events, void *ud)
 {
 	struct run_query *q = ud;
+	bool eof = false;
 	char why[160];
 
 	if (q->st == Q_CONNECT) {
@@ -145,17 +148,20 @@ static void query_cb(struct hha_io *io, int fd, uint32_t events, void *ud)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
-		if (n <= 0 || q->in_len + (size_t)n > sizeof(q->in)) {
-			query_end(q, q->in_len >= HHA_RUN_HELLO_LEN ? "closed before answering"
-								    : "closed without a hello");
-			return;
+		if (n <= 0) {
+			eof = true;
+			break;
 		}
 		q->in_len += (size_t)n;
 		if (q->in_len == sizeof(q->in))
 			break;
 	}
-	if (q->in_len >= HHA_RUN_HELLO_LEN)
-		query_frame(q);
+	/* The service answers and closes at once: use what came before the end. */
+	if (q->in_len >= HHA_RUN_HELLO_LEN && !query_frame(q))
+		return;
+	if (eof || q->in_len == sizeof(q->in))
+		query_end(q, q->in_len >= HHA_RUN_HELLO_LEN ? "closed before answering"
+							    : "closed without a hello");
 }
 
 static void query_timeout(struct hha_timer *t, void *ud)

@@ -16,7 +16,8 @@
 #include "run/proto.h"
 #include "run/session.h"
 
-/* A copy placed by "auto" counts on its node this long, until its load shows. */
+/* A copy placed by "auto" counts on its node until its client says it ended
+ * (run.done), or at most this long: by then its CPU use shows in the load. */
 #define RECENT_MS 2000
 
 struct run_waiter {
@@ -161,7 +162,7 @@ static unsigned recent_count(struct hhad_run *m, unsigned node)
 	return n;
 }
 
-static void recent_add(struct hhad_run *m, unsigned node)
+static void recent_add(struct hhad_run *m, unsigned node, uint64_t ticket, uid_t uid)
 {
 	int64_t now = hha_now_ms();
 	size_t k = 0;
@@ -172,10 +173,10 @@ static void recent_add(struct hhad_run *m, unsigned node)
 	m->nrecent = k;
 	if (m->nrecent == RUN_MAX_RECENT)
 		memmove(m->recent, m->recent + 1, --m->nrecent * sizeof(m->recent[0]));
-	m->recent[m->nrecent++] = (struct run_recent){ node, now };
+	m->recent[m->nrecent++] = (struct run_recent){ node, now, ticket, uid };
 }
 
-static int place_auto(struct hhad_run *m, uint64_t mem, unsigned *id)
+static int place_auto(struct hhad_run *m, uint64_t mem, unsigned *id, uint64_t ticket, uid_t uid)
 {
 	struct hha_place_node *c = calloc(m->npeers + 1, sizeof(*c));
 	struct hha_place_opts po = { .size = sizeof(po), .mem_bytes = mem };
@@ -203,7 +204,7 @@ static int place_auto(struct hhad_run *m, uint64_t mem, unsigned *id)
 	r = hha_place(c, n, &po, 1, id);
 	free(c);
 	if (r == 0)
-		recent_add(m, *id);
+		recent_add(m, *id, ticket, uid);
 	return r;
 }
 
@@ -281,6 +282,7 @@ static int issue(struct hhad_run *m, struct hhad_req *req, json_object *args)
 	char *req64 = NULL, *sec64 = NULL;
 	struct passwd *pw;
 	size_t wlen = 0;
+	uint64_t ticket = 0;
 	unsigned id;
 	int r;
 
@@ -289,7 +291,8 @@ static int issue(struct hhad_run *m, struct hhad_req *req, json_object *args)
 	if (!node)
 		return hha_error(-EINVAL, NULL, "missing \"node\"");
 	if (strcmp(node, "auto") == 0) {
-		r = place_auto(m, (uint64_t)hha_json_int(args, "mem", 0), &id);
+		ticket = ++m->next_ticket;
+		r = place_auto(m, (uint64_t)hha_json_int(args, "mem", 0), &id, ticket, cr->uid);
 		if (r < 0)
 			return hhad_req_fail(req, ENOSPC, "no node is up%s", hha_json_int(args, "mem", 0)
 					     ? " with that much memory available" : "");
@@ -347,6 +350,8 @@ static int issue(struct hhad_run *m, struct hhad_req *req, json_object *args)
 	json_object_object_add(res, "port", json_object_new_int(m->port));
 	json_object_object_add(res, "request", json_object_new_string(req64 ? req64 : ""));
 	json_object_object_add(res, "secret", json_object_new_string(sec64 ? sec64 : ""));
+	if (ticket)
+		json_object_object_add(res, "ticket", json_object_new_int64((int64_t)ticket));
 	hha_info(m->ctx, "run", "launch for %s (uid %u, pid %d) on %s: %s%s", pw->pw_name,
 		 (unsigned)cr->uid, (int)cr->pid, name, rq.argv[0], rq.argc > 1 ? " ..." : "");
 	r = hhad_req_reply(req, res);
@@ -439,6 +444,20 @@ static int verb_ticket(void *state, struct hhad_req *req, json_object *args)
 	return issue(state, req, args);
 }
 
+/* The client of an "auto" launch says it ended: the copy no longer counts. */
+static int verb_done(void *state, struct hhad_req *req, json_object *args)
+{
+	struct hhad_run *m = state;
+	uint64_t t = (uint64_t)hha_json_int(args, "ticket", 0);
+
+	for (size_t i = 0; i < m->nrecent; i++)
+		if (m->recent[i].ticket == t && m->recent[i].uid == hhad_req_cred(req)->uid) {
+			m->recent[i] = m->recent[--m->nrecent];
+			break;
+		}
+	return hhad_req_reply(req, NULL);
+}
+
 static int verb_sessions(void *state, struct hhad_req *req, json_object *args)
 {
 	json_object *o = json_object_new_object();
@@ -451,6 +470,7 @@ static const struct hhad_verb run_verbs[] = {
 	{ "run.load", HHAD_PRIV_READ, verb_load, "every node's load vector and state" },
 	{ "run.ticket", HHAD_PRIV_USER, verb_ticket,
 	  "sign a launch as the caller: {\"node\", \"argv\", \"env\", \"cwd\", \"tty\", \"mem\"}" },
+	{ "run.done", HHAD_PRIV_USER, verb_done, "an \"auto\" launch ended: {\"ticket\"}" },
 	{ "run.sessions", HHAD_PRIV_READ, verb_sessions, "commands this node runs for hha-runon" },
 	{ NULL, 0, NULL, NULL },
 };

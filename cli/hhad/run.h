@@ -39,6 +39,8 @@ struct run_peer {
 struct run_recent {
 	unsigned node;
 	int64_t ms;
+	uint64_t ticket;
+	uid_t uid;
 };
 
 struct hhad_run {
@@ -78,6 +80,7 @@ struct hhad_run {
 	size_t npeers;
 	struct run_recent recent[RUN_MAX_RECENT];
 	size_t nrecent;
+	uint64_t next_ticket;
 	struct run_waiter *waiters;
 };
 

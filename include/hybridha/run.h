@@ -51,7 +51,7 @@ struct hha_run_opts {
 	unsigned rows, cols;         /* its initial size */
 	const char *term;            /* its TERM; NULL = $TERM */
 	uint64_t mem_bytes;          /* "auto": only nodes with this much memory available */
-	struct hha_ctl *ctl;         /* connection to hhad to use (borrowed), or NULL: */
+	struct hha_ctl *ctl;         /* connection to hhad to use (borrowed; must outlive the handle), or NULL: */
 	const char *socket;          /* ... open one to this path (NULL = the default) */
 	int timeout_ms;              /* connecting and starting; 0 = 10 s */
 	/* Called once from hha_run_dispatch() with the outcome; may be NULL. */

@@ -60,6 +60,9 @@ struct hha_run {
 	size_t nreg;
 	bool tty;
 	int64_t deadline;
+	struct hha_ctl *ctl;  /* to tell hhad an "auto" copy ended */
+	bool own_ctl;
+	int64_t ticket;
 	uint8_t *req;
 	size_t req_len, req_off;
 	uint8_t hello[HHA_RUN_HELLO_LEN];
@@ -235,6 +238,7 @@ static int get_ticket(struct hha_run *run, const struct hha_run_opts *o)
 	port = (int)json_object_get_int(json_object_object_get(res, "port"));
 	snprintf(run->node, sizeof(run->node), "%s", str_member(res, "node") ? str_member(res, "node") : "?");
 	run->node_id = (unsigned)json_object_get_int(json_object_object_get(res, "node_id"));
+	run->ticket = json_object_get_int64(json_object_object_get(res, "ticket"));
 	if (!addr || !req64 || !sec64 || !(req = hha_run_b64_decode(req64, &len)) ||
 	    len < HHA_RUN_REQ_HDR_LEN || !(secret = (char *)hha_run_b64_decode(sec64, &slen)) ||
 	    slen != HHA_RUN_KEY_LEN) {
@@ -252,8 +256,13 @@ static int get_ticket(struct hha_run *run, const struct hha_run_opts *o)
 		finish(run, HHA_RUN_FAILED, 125, "node-down", r, "cannot reach node %s at %s port %d: %s",
 		       run->node, addr, port, hha_strerror(r));
 out:
-	if (ctl != o->ctl)
+	/* Kept for run.done, which only "auto" launches need. */
+	if (run->ticket > 0) {
+		run->ctl = ctl;
+		run->own_ctl = ctl != o->ctl;
+	} else if (ctl != o->ctl) {
 		hha_ctl_close(ctl);
+	}
 	json_object_put(args);
 	json_object_put(res);
 	free(text);
@@ -563,6 +572,11 @@ HHA_EXPORT int hha_run_dispatch(struct hha_run *run)
 		run->pump = NULL;
 		if (!run->notified) {
 			run->notified = true;
+			if (run->ctl) {
+				char a[64];
+				snprintf(a, sizeof(a), "{\"ticket\":%lld}", (long long)run->ticket);
+				hha_ctl_call(run->ctl, "run.done", a, 1000, NULL);
+			}
 			if (run->done)
 				run->done(run, run->userdata);
 		}
@@ -590,6 +604,8 @@ HHA_EXPORT void hha_run_free(struct hha_run *run)
 	}
 	if (run->sock >= 0)
 		close(run->sock);
+	if (run->own_ctl)
+		hha_ctl_close(run->ctl);
 	close(run->epfd);
 	free(run->req);
 	memset(run->secret, 0, sizeof(run->secret));
