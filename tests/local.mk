@@ -65,7 +65,11 @@ SHELL_TESTS = \
 	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
+	tests/e2e/run-launch.sh \
+	tests/e2e/run-stream.sh \
+	tests/e2e/run-auto.sh \
+	tests/e2e/run-security.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
 include tests/fuzz/local.mk

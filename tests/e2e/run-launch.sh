@@ -5,27 +5,7 @@
 # failures give 125/126/127 with the reason, Ctrl-C and a vanished client
 # leave no remote process, -t gives a terminal, and every launch is logged.
 set -u
-
-if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
-	echo "SKIP: lab tests need root and HHA_LAB_TESTS=yes"
-	exit 77
-fi
-HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$HHA_SRCDIR/tests/lab/lab.sh"
-for t in jq setpriv script; do
-	command -v "$t" >/dev/null || { echo "FAIL: \`$t' is missing (see README for packages)"; exit 1; }
-done
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-runon() { lab_tool n1 hha-runon "$@"; }
-jqt() { jq -e "$@" >/dev/null 2>&1; }
+. "$(dirname "$0")/run-lib.sh"
 # What a launch may leave behind on n2: its helper, or the marked commands.
 leftovers() {
 	local pid cmd
@@ -37,12 +17,7 @@ leftovers() {
 no_leftovers() { [ -z "$(leftovers)" ]; }
 mark=$((31000 + $$ % 1000)) # a sleep length no other test uses
 
-lab_up 2 || { echo "FAIL: lab_up"; exit 1; }
-# The test runs as root: allow it, except where refusing root is the point.
-lab_config_merge '{"run": {"allow_root": true}}'
-for h in n1 n2; do
-	lab_hhad_start "$h" || { echo "FAIL: hhad does not start on $h"; exit 1; }
-done
+run_lab_up
 
 # -- where it runs, and the exit status ------------------------------------
 check "hha-runon 2 hostname runs on n2" [ "$(runon 2 hostname)" = n2 ]
@@ -132,6 +107,4 @@ runon 2 true 2>"$LAB_DIR/down.err"
 check "a node whose hhad is down gives 125" [ $? = 125 ]
 check "... saying it cannot be reached" grep -q "cannot reach node n2" "$LAB_DIR/down.err"
 
-echo "1..$n"
-[ "$failed" = 0 ] && echo "PASS: $n checks" || echo "FAIL: $failed of $n checks"
-[ "$failed" = 0 ]
+run_finish

@@ -4,30 +4,10 @@
 # a slow reader stalls the command instead of growing the daemons' memory,
 # and a reader that goes away stops the command as a local pipe would.
 set -u
-
-if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
-	echo "SKIP: lab tests need root and HHA_LAB_TESTS=yes"
-	exit 77
-fi
-HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$HHA_SRCDIR/tests/lab/lab.sh"
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-runon() { lab_tool n1 hha-runon "$@"; }
+. "$(dirname "$0")/run-lib.sh"
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-lab_up 2 || { echo "FAIL: lab_up"; exit 1; }
-lab_config_merge '{"run": {"allow_root": true}}'
-for h in n1 n2; do
-	lab_hhad_start "$h" || { echo "FAIL: hhad does not start on $h"; exit 1; }
-done
+run_lab_up
 
 data=$LAB_DIR/data
 head -c $((200 << 20)) /dev/urandom >"$data"
@@ -62,6 +42,4 @@ check "... and the slow reader still gets every byte" [ "$(cat "$LAB_DIR/slow.su
 out=$(cat "$LAB_DIR/yes.rc")
 check "a reader that goes away stops the command with SIGPIPE (141)" grep -Eq '^(rc=)?141$' <<<"$out"
 
-echo "1..$n"
-[ "$failed" = 0 ] && echo "PASS: $n checks" || echo "FAIL: $failed of $n checks"
-[ "$failed" = 0 ]
+run_finish
