@@ -27,6 +27,7 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
+	tests/e2e/lab-selftest.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab
