@@ -28,6 +28,7 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
 	tests/e2e/lab-selftest.sh \
+	tests/e2e/core-daemon.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab

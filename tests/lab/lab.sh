@@ -242,14 +242,19 @@ _lab_spawn() {
 	shift 3
 	mkdir -p "$d" || return 1
 	(
-		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
 		rc=0
-		# shellcheck disable=SC2016 # expanded by that sh
-		nsenter --net="/run/netns/hha-$LAB_ID-$host" --uts="$LAB_DIR/$host/uts" -- \
-			env --default-signal=INT,QUIT sh -c 'echo $$ >"$0" && exec "$@"' \
-			"$d/$BASHPID.pid" "$@" || rc=$?
-		echo "$rc" >"$d/$BASHPID.status"
-	) </dev/null >>"$log" 2>&1 &
+		if ! echo "$BASHPID" >"$cg/cgroup.procs"; then
+			echo "lab: cannot join cgroup $cg" >>"$log"
+			rc=125
+		else
+			# shellcheck disable=SC2016 # expanded by that sh
+			nsenter --net="/run/netns/hha-$LAB_ID-$host" --uts="$LAB_DIR/$host/uts" -- \
+				env --default-signal=INT,QUIT sh -c 'echo $$ >"$0" && exec "$@"' \
+				"$d/$BASHPID.pid" "$@" </dev/null >>"$log" 2>&1 || rc=$?
+		fi
+		# Written whole, so a reader never sees it half done.
+		echo "$rc" >"$d/$BASHPID.st" && mv -f "$d/$BASHPID.st" "$d/$BASHPID.status"
+	) </dev/null >/dev/null 2>&1 &
 	wrapper=$!
 	# Not a job of this shell: no "Killed" notices when a crash ends it.
 	disown "$wrapper"
