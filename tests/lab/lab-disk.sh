@@ -16,21 +16,6 @@
 
 _lab_is_mnt() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
-# Wait for a pid file written by a lab_spawn'ed server, or for its death.
-_lab_wait_pidfile() {
-	local file=$1 pid=$2 what=$3 log=$4 end
-	end=$(( $(_lab_now_ms) + 10000 ))
-	while [ ! -s "$file" ]; do
-		if ! _lab_alive "$pid" || [ "$(_lab_now_ms)" -ge "$end" ]; then
-			_lab_err "$what did not start; last lines of $log:"
-			tail -n 10 "$log" >&2
-			kill -KILL "$pid" 2>/dev/null
-			return 1
-		fi
-		sleep 0.01
-	done
-}
-
 _lab_disk_name() {
 	[[ ${1:-} =~ ^[A-Za-z0-9_.-]+$ ]] || { _lab_err "invalid disk name \`${1:-}'"; return 1; }
 }
@@ -48,10 +33,10 @@ _lab_disk_serve() {
 	pid=$(_lab_spawn "$h" "$LAB_CG/$h/disk" "$log" env TMPDIR="$d/tmp" \
 		nbdkit -f -U "$d/$n.nbdkit.sock" -P "$d/$n.nbdkit.pid" \
 		--filter=cache file "$d/$n.img" cache=writeback) || return 1
-	_lab_wait_pidfile "$d/$n.nbdkit.pid" "$pid" "$h: nbdkit for $n" "$log" || return 1
+	_lab_wait_ready "$pid" "$h: nbdkit for $n" "$log" 10000 test -s "$d/$n.nbdkit.pid" || return 1
 	pid=$(_lab_spawn "$h" "$LAB_CG/$h/disk" "$log" \
 		nbdfuse -P "$d/$n.nbdfuse.pid" "$d/$n.fuse/disk" --unix "$d/$n.nbdkit.sock") || return 1
-	_lab_wait_pidfile "$d/$n.nbdfuse.pid" "$pid" "$h: nbdfuse for $n" "$log" || return 1
+	_lab_wait_ready "$pid" "$h: nbdfuse for $n" "$log" 10000 test -s "$d/$n.nbdfuse.pid" || return 1
 	echo "$d/$n.fuse/disk"
 }
 
@@ -132,7 +117,7 @@ lab_nbd_mount() {
 		_lab_err "lab_nbd_mount: \`$target' is neither an NBD URI nor a Unix socket"; return 2
 	fi
 	[ -n "$pid" ] || return 1
-	_lab_wait_pidfile "$fdir.pid" "$pid" "$h: nbdfuse for $target" "$log" || return 1
+	_lab_wait_ready "$pid" "$h: nbdfuse for $target" "$log" 10000 test -s "$fdir.pid" || return 1
 	loop=$(losetup --find --show --direct-io=on "$fdir/disk") ||
 		{ _lab_err "$h: losetup on $fdir/disk failed"; fusermount3 -u "$fdir"; return 1; }
 	echo "$h|$mnt|$loop|$fdir" >>"$LAB_DIR/nbd.list"

@@ -6,11 +6,6 @@
 # cut links (nftables drops in the receivers' namespaces).
 # Sourced by lab.sh; the API is documented there.
 
-_lab_links_cmd() {
-	local l
-	for l in $(seq 0 $((LAB_LINKS - 1))); do echo "link set eth$l $1"; done
-}
-
 # True when every given link of HOST is operationally up (the kernel may
 # take a moment after `link set up` before it passes traffic).
 _lab_oper_up() {
@@ -49,11 +44,12 @@ lab_restart() {
 	_lab_host "$h" || return 1
 	# As after a reboot: only the lab's addresses, an empty run directory.
 	{
-		for l in $(seq 0 $((LAB_LINKS - 1))); do echo "addr flush dev eth$l"; done
+		for l in $LAB_LINK_LIST; do echo "addr flush dev eth$l"; done
 		_lab_addr_cmds "$h"
 		_lab_links_cmd up
 	} | ip -n "hha-$LAB_ID-$h" -b - || { _lab_err "$h: cannot bring links up"; return 1; }
-	_lab_wait_oper_up "$h" $(seq 0 $((LAB_LINKS - 1))) || return 1
+	# shellcheck disable=SC2086 # a list of numbers
+	_lab_wait_oper_up "$h" $LAB_LINK_LIST || return 1
 	find "$LAB_DIR/$h/run" -mindepth 1 -delete 2>/dev/null
 	_lab_log "$h restarted"
 }
@@ -79,13 +75,15 @@ lab_link_down() {
 }
 
 lab_link_up() {
-	local h=${1:-} l=${2:-}
+	local h=${1:-} l=${2:-} a4 a6
 	_lab_host "$h" && _lab_link "$l" || return 1
-	# The kernel drops IPv6 addresses of a link that goes down; put them back.
+	_lab_addr_to a4 "$h" "$l" 4
+	_lab_addr_to a6 "$h" "$l" 6
+	# The kernel may drop IPv6 addresses of a link that goes down; put them back.
 	{
 		echo "link set eth$l up"
-		echo "addr replace $(lab_addr "$h" "$l" 4)/24 dev eth$l"
-		echo "addr replace $(lab_addr "$h" "$l" 6)/64 dev eth$l nodad"
+		echo "addr replace $a4/24 dev eth$l"
+		echo "addr replace $a6/64 dev eth$l nodad"
 	} | ip -n "hha-$LAB_ID-$h" -b - || return 1
 	_lab_wait_oper_up "$h" "$l"
 }
@@ -115,7 +113,7 @@ lab_cut() {
 	_lab_host "$a" && _lab_host "$b" || return 1
 	[ "$a" != "$b" ] || { _lab_err "lab_cut: \`$a' twice"; return 2; }
 	if [ -n "$link" ]; then _lab_link "$link" || return 1; links=$link
-	else links=$(seq 0 $((LAB_LINKS - 1))); fi
+	else links=$LAB_LINK_LIST; fi
 	case $proto in
 	"") l4="meta l4proto { tcp, udp }" ;;
 	udp|tcp) l4="meta l4proto $proto" ;;
@@ -125,13 +123,15 @@ lab_cut() {
 		[[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
 			{ _lab_err "lab_cut: invalid port \`$port'"; return 2; }
 	fi
-	devs=$(for l in $(seq 0 $((LAB_LINKS - 1))); do printf 'eth%s, ' "$l"; done)
+	devs=""
+	for l in $LAB_LINK_LIST; do devs="${devs}eth$l, "; done
 	for dir in "$a $b" "$b $a"; do
 		read -r src dst <<<"$dir"
 		script="add table netdev hha_$LAB_ID
 add chain netdev hha_$LAB_ID cut { type filter hook ingress devices = { ${devs%, } } priority -500; policy accept; }"
 		for l in $links; do
-			m="meta iifname \"eth$l\" ether saddr $(lab_mac "$src" "$l")"
+			_lab_mac_to m "$src" "$l"
+			m="meta iifname \"eth$l\" ether saddr $m"
 			c="comment \"cut $src>$dst\""
 			if [ -n "$port" ]; then
 				script="$script

@@ -24,26 +24,31 @@ _lab_bin() {
 # The base configuration of every daemon: the shared key, its own run and
 # state directories and cgroup, and every daemon's heartbeat addresses.
 _lab_gen_configs() {
-	local h l nodes="" sep="" hb w=""
+	local h l a nodes="" num cl sep w=""
 	( umask 077 && _lab_rand_hex 32 >"$LAB_DIR/cluster.key" ) || return 1
 	for h in $LAB_DAEMONS; do
-		hb=""
-		for l in $(seq 0 $((LAB_LINKS - 1))); do
-			hb="$hb${hb:+, }\"$(lab_addr "$h" "$l" "$LAB_HB_FAMILY")\""
+		_lab_num_to num "$h"
+		nodes="$nodes${nodes:+,}
+    \"$h\": { \"id\": $num, \"heartbeat\": ["
+		sep=""
+		for l in $LAB_LINK_LIST; do
+			_lab_addr_to a "$h" "$l" "$LAB_HB_FAMILY"
+			nodes="$nodes$sep\"$a\""
+			sep=", "
 		done
-		nodes="$nodes$sep\"$h\": {\"id\": $(_lab_num "$h"), \"heartbeat\": [$hb]"
-		[ "$h" != w ] || { nodes="$nodes, \"witness\": true"; w=w; }
-		nodes="$nodes}"
-		sep=", "
+		nodes="$nodes]"
+		[ "$h" != w ] || { nodes="$nodes, \"witness\": true"; w=',
+    "witness": "w"'; }
+		nodes="$nodes }"
 	done
+	# Plain JSON written directly: every value is a name or a path we made.
 	for h in $LAB_DAEMONS; do
-		jq -n --argjson nodes "{$nodes}" --arg name "lab-$LAB_ID" \
-			--arg key "$LAB_DIR/cluster.key" --arg run "$LAB_DIR/$h/run" \
-			--arg state "$LAB_DIR/$h/state" --arg cg "$LAB_CG/$h" --arg w "$w" '
-			{ cluster: ({ name: $name, key_file: $key, run_dir: $run, state_dir: $state }
-				    + (if $w != "" then { witness: $w } else {} end)),
-			  nodes: $nodes,
-			  load: { cgroup: $cg } }' >"$LAB_DIR/$h/hybridha.conf" ||
+		cl="\"name\": \"lab-$LAB_ID\",
+    \"key_file\": \"$LAB_DIR/cluster.key\",
+    \"run_dir\": \"$LAB_DIR/$h/run\",
+    \"state_dir\": \"$LAB_DIR/$h/state\"$w"
+		printf '{\n  "cluster": {\n    %s\n  },\n  "nodes": {%s\n  },\n  "load": { "cgroup": "%s" }\n}\n' \
+			"$cl" "$nodes" "$LAB_CG/$h" >"$LAB_DIR/$h/hybridha.conf" ||
 			{ _lab_err "cannot write $h's configuration"; return 1; }
 	done
 }
@@ -51,11 +56,12 @@ _lab_gen_configs() {
 lab_config() { _lab_daemon "${1:-}" && echo "$LAB_DIR/$1/hybridha.conf"; }
 
 _lab_merge_one() {
-	local h=$1 json=$2 cfg="$LAB_DIR/$1/hybridha.conf"
+	local h=$1 json=$2 cfg="$LAB_DIR/$1/hybridha.conf" num
 	json=${json//@NODE_DIR@/$LAB_DIR/$h}
 	json=${json//@LAB_DIR@/$LAB_DIR}
 	json=${json//@NODE@/$h}
-	json=${json//@ID@/$(_lab_num "$h")}
+	_lab_num_to num "$h"
+	json=${json//@ID@/$num}
 	jq --argjson m "$json" '. * $m' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg" ||
 		{ rm -f "$cfg.new"; _lab_err "cannot merge into $h's configuration: $2"; return 1; }
 }
@@ -92,7 +98,7 @@ lab_hhad_pid() {
 }
 
 lab_hhad_start() {
-	local h=${1:-} hhad pid log ms end a sock="" prev=""
+	local h=${1:-} hhad pid log ms a sock="" prev=""
 	_lab_daemon "$h" || return 1
 	shift
 	hhad=$(_lab_bin hhad) || return 1
@@ -111,22 +117,8 @@ lab_hhad_start() {
 	pid=$(_lab_spawn "$h" "$LAB_CG/$h" "$log" "$hhad" -f -c "$LAB_DIR/$h/hybridha.conf" -n "$h" "$@") ||
 		return 1
 	echo "$pid" >"$LAB_DIR/$h/hhad.lpid"
-	end=$(( $(_lab_now_ms) + ms ))
-	while :; do
-		lab_ctl "$h" status >/dev/null 2>&1 && return 0
-		if ! _lab_alive "$pid"; then
-			_lab_err "$h: hhad exited during start-up; last lines of $log:"
-			tail -n 20 "$log" >&2
-			return 1
-		fi
-		if [ "$(_lab_now_ms)" -ge "$end" ]; then
-			_lab_err "$h: hhad does not answer on $(_lab_sock "$h") after ${HHA_LAB_HHAD_TIMEOUT:-5} s; last lines of $log:"
-			tail -n 20 "$log" >&2
-			kill -KILL "$pid" 2>/dev/null
-			return 1
-		fi
-		sleep 0.05
-	done
+	_lab_wait_ready "$pid" "$h: hhad (socket $(_lab_sock "$h"))" "$log" "$ms" \
+		_lab_quiet lab_ctl "$h" status
 }
 
 # Signal hhad and wait for it; the return value is hhad's exit status.

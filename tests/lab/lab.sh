@@ -127,6 +127,7 @@ _LAB_SRC=$(dirname "${BASH_SOURCE[0]}")
 _LAB_REG=/run/hha-lab
 
 _lab_err() { printf 'lab: %s\n' "$*" >&2; return 1; }
+_lab_quiet() { "$@" >/dev/null 2>&1; }
 _lab_log() { [ "${HHA_LAB_VERBOSE:-0}" != 1 ] || printf 'lab: %s\n' "$*" >&2; }
 
 # Milliseconds since the epoch, without forking.
@@ -170,28 +171,45 @@ _lab_link() {
 		{ _lab_err "no link \`$1' (links 0..$((LAB_LINKS - 1)))"; return 1; }
 }
 
-# The host part of a host's addresses.
-_lab_num() {
-	case $1 in
-	n*) echo "${1#n}" ;;
-	c) echo 100 ;;
-	w) echo 200 ;;
-	p) echo 254 ;;
+# The host part of a host's addresses, into variable $1 (no subshell: these
+# run in loops during bring-up).
+_lab_num_to() {
+	case $2 in
+	n*) printf -v "$1" %s "${2#n}" ;;
+	c) printf -v "$1" 100 ;;
+	w) printf -v "$1" 200 ;;
+	p) printf -v "$1" 254 ;;
 	esac
 }
 
-lab_ns() { _lab_host "$1" && echo "hha-$LAB_ID-$1"; }
-lab_cgroup() { _lab_host "$1" && echo "$LAB_CG/$1"; }
-lab_ifname() { _lab_host "$1" && _lab_link "$2" && echo "eth$2"; }
+# Address of host $2 on link $3, family $4, into variable $1. IPv6 is written
+# as the kernel prints it (RFC 5952: the zero groups of link 0 fold into
+# "::"; the prefix's groups have no leading zeros and are never 0).
+_lab_addr_to() {
+	local _n
+	_lab_num_to _n "$2"
+	if [ "$4" = 4 ]; then printf -v "$1" '10.%s.%s.%s' "$LAB_V4A" "$((LAB_V4B + $3))" "$_n"
+	elif [ "$3" = 0 ]; then printf -v "$1" '%s::%s' "$LAB_V6" "$_n"
+	else printf -v "$1" '%s:%x::%s' "$LAB_V6" "$3" "$_n"
+	fi
+}
+
+_lab_mac_to() {
+	local _n
+	_lab_num_to _n "$2"
+	printf -v "$1" '02:%s:%s:%s:%02x:%02x' "${LAB_ID:0:2}" "${LAB_ID:2:2}" "${LAB_ID:4:2}" "$3" "$_n"
+}
+
+lab_ns() { _lab_host "${1:-}" && echo "hha-$LAB_ID-$1"; }
+lab_cgroup() { _lab_host "${1:-}" && echo "$LAB_CG/$1"; }
+lab_ifname() { _lab_host "${1:-}" && _lab_link "${2:-}" && echo "eth$2"; }
 
 lab_addr() {
-	local h=$1 l=${2:-0} v=${3:-4}
+	local h=${1:-} l=${2:-0} v=${3:-4} a
 	_lab_host "$h" && _lab_link "$l" || return 1
-	case $v in
-	4) echo "10.$LAB_V4A.$((LAB_V4B + l)).$(_lab_num "$h")" ;;
-	6) _lab_v6net "$l"; echo ":$(_lab_num "$h")" ;;
-	*) _lab_err "address family \`$v': expected 4 or 6" ;;
-	esac
+	case $v in 4|6) ;; *) _lab_err "address family \`$v': expected 4 or 6"; return 1 ;; esac
+	_lab_addr_to a "$h" "$l" "$v"
+	echo "$a"
 }
 
 lab_prefix() {
@@ -199,20 +217,16 @@ lab_prefix() {
 	_lab_load && _lab_link "$l" || return 1
 	case $v in
 	4) echo "10.$LAB_V4A.$((LAB_V4B + l)).0/24" ;;
-	6) _lab_v6net "$l"; echo ":/64" ;;
+	6) if [ "$l" = 0 ]; then echo "$LAB_V6::/64"; else printf '%s:%x::/64\n' "$LAB_V6" "$l"; fi ;;
 	*) _lab_err "address family \`$v': expected 4 or 6" ;;
 	esac
 }
 
-# The /64 of LINK up to its "::", written as the kernel prints it (RFC 5952).
-_lab_v6net() {
-	if [ "$1" = 0 ]; then printf '%s:' "$LAB_V6"; else printf '%s:%x:' "$LAB_V6" "$1"; fi
-}
-
 lab_mac() {
-	_lab_host "$1" && _lab_link "$2" || return 1
-	printf '02:%s:%s:%s:%02x:%02x\n' "${LAB_ID:0:2}" "${LAB_ID:2:2}" "${LAB_ID:4:2}" \
-		"$2" "$(_lab_num "$1")"
+	local m
+	_lab_host "${1:-}" && _lab_link "${2:-}" || return 1
+	_lab_mac_to m "$1" "$2"
+	echo "$m"
 }
 
 # ---------------------------------------------------------------------------
@@ -258,7 +272,7 @@ _lab_spawn() {
 	wrapper=$!
 	# Not a job of this shell: no "Killed" notices when a crash ends it.
 	disown "$wrapper"
-	for i in $(seq 500); do
+	for ((i = 0; i < 500; i++)); do
 		[ -s "$d/$wrapper.pid" ] && { read -r pid <"$d/$wrapper.pid"; break; }
 		if [ -e "$d/$wrapper.status" ]; then
 			_lab_err "$host: cannot start $1 (exit status $(cat "$d/$wrapper.status"), log $log)"
@@ -269,6 +283,27 @@ _lab_spawn() {
 	[ -n "$pid" ] || { _lab_err "$host: $1 did not start"; return 1; }
 	echo "$wrapper" >"$d/child.$pid"
 	echo "$pid"
+}
+
+# Wait until CMD succeeds while PID (WHAT, logging to LOG) starts; on its
+# death or after MS milliseconds, show the log's tail and fail.
+_lab_wait_ready() {
+	local pid=$1 what=$2 log=$3 ms=$4 end
+	shift 4
+	end=$(( $(_lab_now_ms) + ms ))
+	until "$@"; do
+		if ! _lab_alive "$pid"; then
+			_lab_err "$what exited during start-up; last lines of $log:"
+		elif [ "$(_lab_now_ms)" -ge "$end" ]; then
+			_lab_err "$what is not ready after $ms ms; last lines of $log:"
+			kill -KILL "$pid" 2>/dev/null
+		else
+			sleep 0.02
+			continue
+		fi
+		tail -n 20 "$log" >&2
+		return 1
+	done
 }
 
 lab_bg() {
@@ -350,12 +385,12 @@ _lab_overlaps() {
 # Pick free prefixes, record them in the registry and blackhole them, all
 # under the registry lock so two labs never pick the same.
 _lab_reserve() {
-	local id=$1 a b v6 e used fd
+	local id=$1 a b v6 e used fd i
 	mkdir -p "$_LAB_REG" || return 1
 	exec {fd}>"$_LAB_REG/lock" || return 1
 	flock "$fd" || { exec {fd}>&-; return 1; }
 	used=$(cat "$_LAB_REG"/*.env 2>/dev/null | grep -E '^LAB_V4|^LAB_V6' || true)
-	for _ in $(seq 64); do
+	for ((i = 0; i < 64; i++)); do
 		a=$(( RANDOM % 240 + 16 )); b=$(( RANDOM % 32 * 8 ))
 		grep -qx "LAB_V4A=$a" <<<"$used" && grep -qx "LAB_V4B=$b" <<<"$used" && continue
 		_lab_overlaps 4 "10.$a.$b.0/21" && continue
@@ -383,7 +418,7 @@ _lab_reserve() {
 
 _lab_save() {
 	local v
-	for v in LAB_ID LAB_DIR LAB_NODES LAB_DAEMONS LAB_HOSTS LAB_LINKS LAB_V4A LAB_V4B LAB_V6 \
+	for v in LAB_ID LAB_DIR LAB_NODES LAB_DAEMONS LAB_HOSTS LAB_LINKS LAB_LINK_LIST LAB_V4A LAB_V4B LAB_V6 \
 		 LAB_CG LAB_HB_FAMILY LAB_OWNER; do
 		printf '%s=%q\n' "$v" "${!v:-}"
 	done
@@ -444,18 +479,19 @@ _lab_report() {
 # Namespaces, veths, bridges and addresses: one `ip -b` for the root
 # namespace's part, one per namespace for the rest.
 _lab_build_net() {
-	local h l ns br
+	local h l ns br mac
 	{
-		for l in $(seq 0 $((LAB_LINKS - 1))); do echo "netns add hha-$LAB_ID-l$l"; done
+		for l in $LAB_LINK_LIST; do echo "netns add hha-$LAB_ID-l$l"; done
 		for h in $LAB_HOSTS; do
 			echo "netns add hha-$LAB_ID-$h"
-			for l in $(seq 0 $((LAB_LINKS - 1))); do
-				echo "link add eth$l netns hha-$LAB_ID-$h address $(lab_mac "$h" "$l")" \
+			for l in $LAB_LINK_LIST; do
+				_lab_mac_to mac "$h" "$l"
+				echo "link add eth$l netns hha-$LAB_ID-$h address $mac" \
 				     "type veth peer name $h netns hha-$LAB_ID-l$l"
 			done
 		done
 	} | ip -b - || { _lab_err "cannot create namespaces and links"; return 1; }
-	for l in $(seq 0 $((LAB_LINKS - 1))); do
+	for l in $LAB_LINK_LIST; do
 		br="hha-$LAB_ID-l$l"
 		{
 			echo "link set lo up"
@@ -472,22 +508,30 @@ _lab_build_net() {
 		{
 			echo "link set lo up"
 			_lab_addr_cmds "$h"
-			for l in $(seq 0 $((LAB_LINKS - 1))); do echo "link set eth$l up"; done
+			_lab_links_cmd up
 		} | ip -n "$ns" -b - || { _lab_err "cannot configure $h"; return 1; }
 	done
 }
 
 # `ip -b` lines that (re)set a host's lab addresses.
 _lab_addr_cmds() {
-	local h=$1 l
-	for l in $(seq 0 $((LAB_LINKS - 1))); do
-		echo "addr replace $(lab_addr "$h" "$l" 4)/24 dev eth$l"
-		echo "addr replace $(lab_addr "$h" "$l" 6)/64 dev eth$l nodad"
+	local l a4 a6
+	for l in $LAB_LINK_LIST; do
+		_lab_addr_to a4 "$1" "$l" 4
+		_lab_addr_to a6 "$1" "$l" 6
+		echo "addr replace $a4/24 dev eth$l"
+		echo "addr replace $a6/64 dev eth$l nodad"
 	done
 }
 
+# `ip -b` lines that set every lab link of a host up or down.
+_lab_links_cmd() {
+	local l
+	for l in $LAB_LINK_LIST; do echo "link set eth$l $1"; done
+}
+
 lab_up() {
-	local n="" links=1 client=0 ping=0 witness=0 ipv6=0 h t0 id
+	local n="" links=1 client=0 ping=0 witness=0 ipv6=0 h t t0 id cgroot
 	t0=$(_lab_now_ms)
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -512,22 +556,24 @@ lab_up() {
 	done
 	[ -z "${LAB_ID:-}" ] || { _lab_err "lab_up: a lab is already up in this shell ($LAB_DIR)"; return 1; }
 
-	local cgroot
+
 	cgroot=$(_lab_cg_root) || return 1
-	for t in $(seq 20); do
+	for ((t = 0; t < 20; t++)); do
 		id=$(_lab_rand_hex 3)
 		[ -e "$_LAB_REG/$id.env" ] || break
 	done
 	LAB_ID=$id
 	LAB_DIR="${HHA_LAB_TMPDIR:-/tmp}/hha-lab-$id"
-	LAB_NODES=$(for i in $(seq "$n"); do printf 'n%s ' "$i"; done)
-	LAB_NODES=${LAB_NODES% }
+	LAB_NODES=n1
+	for ((t = 2; t <= n; t++)); do LAB_NODES="$LAB_NODES n$t"; done
 	LAB_DAEMONS=$LAB_NODES
 	[ $witness = 0 ] || LAB_DAEMONS="$LAB_DAEMONS w"
 	LAB_HOSTS=$LAB_DAEMONS
 	[ $client = 0 ] || LAB_HOSTS="$LAB_HOSTS c"
 	[ $ping = 0 ] || LAB_HOSTS="$LAB_HOSTS p"
 	LAB_LINKS=$links
+	LAB_LINK_LIST=0
+	for ((t = 1; t < links; t++)); do LAB_LINK_LIST="$LAB_LINK_LIST $t"; done
 	LAB_CG="$cgroot/hha-lab-$id"
 	LAB_HB_FAMILY=4
 	[ $ipv6 = 0 ] || LAB_HB_FAMILY=6
@@ -561,7 +607,8 @@ _lab_build() {
 	_lab_build_net || return 1
 	_lab_gen_configs || return 1
 	for h in $LAB_HOSTS; do
-		_lab_wait_oper_up "$h" $(seq 0 $((LAB_LINKS - 1))) || return 1
+		# shellcheck disable=SC2086 # a list of numbers
+		_lab_wait_oper_up "$h" $LAB_LINK_LIST || return 1
 	done
 }
 
@@ -635,7 +682,7 @@ lab_down() {
 		case $back in "$LAB_DIR"/*) losetup -d "$dev" || rc=1 ;; esac
 	done < <(losetup -n -l -O NAME,BACK-FILE 2>/dev/null)
 	{
-		for l in $(seq 0 $((LAB_LINKS - 1))); do echo "netns del hha-$LAB_ID-l$l"; done
+		for l in $LAB_LINK_LIST; do echo "netns del hha-$LAB_ID-l$l"; done
 		for h in $LAB_HOSTS; do echo "netns del hha-$LAB_ID-$h"; done
 	} | ip -force -b - 2>/dev/null
 	for h in $LAB_HOSTS; do
@@ -657,7 +704,7 @@ lab_down() {
 		rm -rf --one-file-system "$LAB_DIR" || rc=1
 	fi
 	_lab_log "lab $LAB_ID: down"
-	unset LAB_ID LAB_DIR LAB_NODES LAB_DAEMONS LAB_HOSTS LAB_LINKS LAB_V4A LAB_V4B LAB_V6 \
+	unset LAB_ID LAB_DIR LAB_NODES LAB_DAEMONS LAB_HOSTS LAB_LINKS LAB_LINK_LIST LAB_V4A LAB_V4B LAB_V6 \
 	      LAB_CG LAB_HB_FAMILY LAB_OWNER
 	return $rc
 }
