@@ -86,6 +86,34 @@ check "the root namespace blackholes the lab's IPv6 prefix" \
 kernel_addr() { ip -n "$(lab_ns "$1")" -br addr show dev "eth$2" | grep -qF " $3/"; }
 check "lab addresses print as the kernel prints them" kernel_addr n2 1 "$(lab_addr n2 1 6)"
 
+lab_exec n1 ip addr add "$LAB_V6::99/64" dev eth0
+check "DAD still runs for addresses a test adds itself" \
+	quiet lab_exec n1 sh -c "ip -6 addr show dev eth0 tentative | grep -q '$LAB_V6::99/64'"
+lab_exec n1 ip addr del "$LAB_V6::99/64" dev eth0
+
+# -- generated configs -----------------------------------------------------
+all_valid=1
+for h in $LAB_DAEMONS; do
+	quiet "$HHA_BUILDDIR/hhad" --check-config "$(lab_config "$h")" || all_valid=0
+done
+check "the generated configs are valid" [ $all_valid = 1 ]
+check "a config lists every node with one heartbeat address per link" \
+	quiet jq -e --arg a "$(lab_addr n3 0)" --arg b "$(lab_addr n3 1)" \
+	'(.nodes | keys) == ["n1", "n2", "n3"] and .nodes.n3.heartbeat == [$a, $b] and .nodes.n3.id == 3' \
+	"$(lab_config n1)"
+check "the cluster key is private" [ "$(stat -c %a "$dir/cluster.key")" = 600 ]
+lab_config_merge '{"resources": {"r0": {"on": {"n1": {"backing": "@LAB_DIR@/n1/r0"},
+	"n2": {"backing": "@LAB_DIR@/n2/r0"}}}}, "cluster": {"state_dir": "@NODE_DIR@/st"}}'
+lab_config_merge_node n3 '{"cluster": {"heartbeat": {"keepalive_ms": 100}}}'
+check "lab_config_merge fills in placeholders per node" \
+	quiet jq -e --arg d "$dir" '.cluster.state_dir == "\($d)/n2/st" and
+		.resources.r0.on.n2.backing == "\($d)/n2/r0"' "$(lab_config n2)"
+check "lab_config_merge_node changes one node only" \
+	quiet jq -e '.cluster.heartbeat.keepalive_ms == 100' "$(lab_config n3)"
+check "lab_config_merge_node leaves the others" \
+	quiet jq -e '.cluster.heartbeat == null' "$(lab_config n1)"
+check "merged configs are still valid" quiet "$HHA_BUILDDIR/hhad" --check-config "$(lab_config n3)"
+
 # -- lab_exec --------------------------------------------------------------
 check "lab_exec sets the hostname" [ "$(lab_exec n2 hostname)" = n2 ]
 check "lab_exec enters the node's network namespace" \

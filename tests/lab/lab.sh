@@ -19,7 +19,8 @@
 #       veth per link, `eth0`, `eth1`, ... inside its own namespace, MAC
 #       02:<id>:<link>:<host number>. Addresses, on link L:
 #         IPv4 10.A.(B+L).H/24   (10.A.B.0/21 chosen at random per lab)
-#         IPv6 fdXX:XXXX:XXXX:L::H/64 (a random ULA /48 per lab)
+#         IPv6 fdXX:XXXX:XXXX:L::H/64 (a random ULA /48 per lab; printed
+#              as the kernel prints it, so link 0 is fdXX:XXXX:XXXX::H)
 #       with H = i for node ni, 100 for c, 200 for w, 254 for p. The IPv6
 #       addresses are added with `nodad` (usable at once); DAD stays on for
 #       the interfaces, so addresses a test adds itself (VIPs) do get DAD.
@@ -32,7 +33,8 @@
 #       that tears the lab down even when the test fails, showing the tail of
 #       every log first when the exit status is not 0.
 #       Sets LAB_ID, LAB_DIR (a fresh /tmp/hha-lab-ID), LAB_NODES ("n1 n2"),
-#       LAB_DAEMONS (nodes + w), LAB_HOSTS (every host), LAB_LINKS.
+#       LAB_DAEMONS (nodes + w), LAB_HOSTS (every host), LAB_LINKS (count)
+#       and LAB_LINK_LIST ("0 1"). Returns once every link passes traffic.
 #       Names: netns hha-ID-HOST and hha-ID-lL (bridges), cgroup
 #       CGROOT/hha-lab-ID/HOST (CGROOT = the cgroup v2 mount), nft table
 #       `netdev hha_ID` in the hosts' namespaces.
@@ -47,12 +49,15 @@
 #   lab_prefix LINK [4|6]           subnet of LINK (10.A.B.0/24, fd..:L::/64).
 #   lab_ifname HOST LINK            interface name in HOST (eth$LINK).
 #   lab_mac HOST LINK               its MAC address.
+#   lab_list / lab_gc   the labs of this machine (registry) / tear down those
+#       whose test died without running its trap (SIGKILL).
 #
 # Running things
 #   lab_exec HOST CMD...            run CMD in HOST: its netns (nsenter --net
 #       only: the mount namespace stays shared, so FUSE, loop and ext4 mounts
 #       are visible everywhere), its UTS namespace (hostname = HOST) and its
-#       cgroup. The exit status passes through.
+#       cgroup. The exit status passes through. (In a frozen host it
+#       blocks until lab_thaw, like everything else there.)
 #   lab_bg HOST LOGFILE CMD...      the same in the background, output
 #       appended to LOGFILE; prints the pid (CMD's own: signal it directly).
 #   lab_bg_wait PID [TIMEOUT_S]     wait for a lab_bg command to end; returns
@@ -82,6 +87,8 @@
 #   lab_tool HOST TOOL ARGS...      $HHA_BUILDDIR/TOOL --socket
 #       $LAB_DIR/HOST/run/hhad.sock ARGS, inside HOST.
 #   lab_ctl HOST ARGS...            lab_tool HOST hha-ctl ARGS.
+#   tests/lab/ctl-raw.py SOCKET STEP...   a raw control-socket client for
+#       malformed requests and floods (python3; see its --help).
 #
 # Faults (see lab-faults.sh)
 #   lab_crash HOST      freeze the cgroup, take every link down, kill all
@@ -92,7 +99,8 @@
 #       other addresses are gone, as after a reboot), $LAB_DIR/HOST/run
 #       emptied. Start hhad and disks again yourself.
 #   lab_freeze HOST / lab_thaw HOST     cgroup.freeze (like SIGSTOP).
-#   lab_link_down HOST LINK / lab_link_up HOST LINK
+#   lab_link_down HOST LINK / lab_link_up HOST LINK   (up waits until the
+#       link passes traffic and puts the lab's addresses back)
 #   lab_cut A B [--link L] [--port P] [--proto udp|tcp] [--oneway]
 #       silently drop the frames A sends to B (and B to A unless --oneway),
 #       on every link or on L, optionally only UDP/TCP with source or
@@ -389,6 +397,10 @@ _lab_reserve() {
 	mkdir -p "$_LAB_REG" || return 1
 	exec {fd}>"$_LAB_REG/lock" || return 1
 	flock "$fd" || { exec {fd}>&-; return 1; }
+	if [ -e "$_LAB_REG/$id.env" ]; then
+		exec {fd}>&-
+		_lab_err "lab id $id is taken"; return 1
+	fi
 	used=$(cat "$_LAB_REG"/*.env 2>/dev/null | grep -E '^LAB_V4|^LAB_V6' || true)
 	for ((i = 0; i < 64; i++)); do
 		a=$(( RANDOM % 240 + 16 )); b=$(( RANDOM % 32 * 8 ))
