@@ -3,6 +3,8 @@
 # Self-test of the namespace lab (tests/lab/lab.sh): reachability and
 # isolation, namespaces and cgroups of lab_exec, per-node CPU accounting,
 # cuts, crashes, the crash-faithful disk, NBD mounts, and a clean teardown.
+# jq programs are in single quotes on purpose.
+# shellcheck disable=SC2016
 set -u
 
 if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then

@@ -325,8 +325,11 @@ lab_bg() {
 # True while PID runs (a zombie counts as gone).
 _lab_alive() {
 	local st
-	[ -r "/proc/$1/stat" ] || return 1
-	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ ${1:-} =~ ^[0-9]+$ ]] || return 1
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	# The state follows the command name, which may hold spaces and ')'.
+	st=${st##*) }
+	st=${st%% *}
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
@@ -424,6 +427,11 @@ _lab_reserve() {
 		printf 'route add blackhole %s\nroute add blackhole %s\n' \
 			"10.$LAB_V4A.$LAB_V4B.0/21" "$LAB_V6::/48" | ip -b -
 	local rc=$?
+	if [ $rc != 0 ]; then
+		ip route del blackhole "10.$LAB_V4A.$LAB_V4B.0/21" 2>/dev/null
+		ip -6 route del blackhole "$LAB_V6::/48" 2>/dev/null
+		rm -f "$_LAB_REG/$id.env"
+	fi
 	exec {fd}>&-
 	[ $rc = 0 ] || _lab_err "cannot reserve 10.$LAB_V4A.$LAB_V4B.0/21 and $LAB_V6::/48"
 }
@@ -572,7 +580,7 @@ lab_up() {
 	cgroot=$(_lab_cg_root) || return 1
 	for ((t = 0; t < 20; t++)); do
 		id=$(_lab_rand_hex 3)
-		[ -e "$_LAB_REG/$id.env" ] || break
+		[ -e "$_LAB_REG/$id.env" ] || [ -e "${HHA_LAB_TMPDIR:-/tmp}/hha-lab-$id" ] || break
 	done
 	LAB_ID=$id
 	LAB_DIR="${HHA_LAB_TMPDIR:-/tmp}/hha-lab-$id"
