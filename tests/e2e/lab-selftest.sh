@@ -13,7 +13,7 @@ if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
 fi
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for t in nbdkit nbdfuse fusermount3 socat mkfs.ext4 losetup ping; do
+for t in nbdkit nbdfuse fusermount3 socat mkfs.ext4 losetup ping tcpdump; do
 	command -v "$t" >/dev/null || { echo "FAIL: \`$t' is missing (see README for packages)"; exit 1; }
 done
 [ -x "${HHA_BUILDDIR:-}/hhad" ] || { echo "FAIL: no hhad in HHA_BUILDDIR=${HHA_BUILDDIR:-}"; exit 1; }
@@ -116,6 +116,13 @@ check "lab_config_merge_node leaves the others" \
 	quiet jq -e '.cluster.heartbeat == null' "$(lab_config n1)"
 check "merged configs are still valid" quiet "$HHA_BUILDDIR/hhad" --check-config "$(lab_config n3)"
 
+cap=$(lab_capture 1 "$dir/link1.pcap" arp or icmp)
+check "lab_reach: n1 reaches n2 on link 1" lab_reach n1 n2 1
+check_not "lab_reach: but not on a link that does not exist" quiet lab_reach n1 n2 5
+lab_capture_stop "$cap"
+check "lab_capture sees the ping between two other hosts on its link" \
+	quiet sh -c "tcpdump -n -r '$dir/link1.pcap' 2>/dev/null | grep -q '$(lab_addr n1 1) > $(lab_addr n2 1): ICMP echo request'"
+
 # -- lab_exec --------------------------------------------------------------
 check "lab_exec sets the hostname" [ "$(lab_exec n2 hostname)" = n2 ]
 check "lab_exec enters the node's network namespace" \
@@ -183,6 +190,12 @@ check "thaw: they run again" lab_wait_for 2 sh -c "[ \"\$(cat '$dir/n3/tick')\" 
 # -- hhad, crash, crash-faithful disk --------------------------------------
 lab_hhad_start n1
 check "hhad answers in n1" quiet lab_ctl n1 status
+check "lab_wait_json sees n1's status" lab_wait_json 2 '.node == "n1"' lab_ctl n1 status --json
+ev=$(lab_tool_bg n1 "$dir/n1/events.log" hha-ctl events)
+# Reload until the event shows: the subscription may take a moment.
+reload_seen() { quiet lab_ctl n1 reload; grep -q core.reload "$dir/n1/events.log"; }
+check "lab_tool_bg streams hhad's events" lab_wait_for 3 reload_seen
+kill "$ev"
 hhad_pid=$(lab_hhad_pid n1)
 sleeper=$(lab_bg n1 /dev/null sleep 600)
 disk=$(lab_disk n1 d0 64M)

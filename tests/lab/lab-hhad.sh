@@ -155,6 +155,15 @@ lab_tool() {
 	lab_exec "$h" "$bin" --socket "$(_lab_sock "$h")" "$@"
 }
 
+lab_tool_bg() {
+	local h=${1:-} log=${2:-} tool=${3:-} bin
+	[ $# -ge 3 ] || { _lab_err "usage: lab_tool_bg HOST LOGFILE TOOL ARGS..."; return 2; }
+	_lab_daemon "$h" || return 1
+	shift 3
+	bin=$(_lab_bin "$tool") || return 1
+	lab_bg "$h" "$log" "$bin" --socket "$(_lab_sock "$h")" "$@"
+}
+
 lab_ctl() {
 	[ $# -ge 1 ] || { _lab_err "usage: lab_ctl HOST ARGS..."; return 2; }
 	local h=$1

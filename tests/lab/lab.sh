@@ -64,6 +64,14 @@
 #       its exit status (255 when it vanished without one, e.g. crashed).
 #   lab_wait_for TIMEOUT_S CMD...   run CMD every 0.1 s until it succeeds;
 #       1 when TIMEOUT_S (may be fractional) runs out.
+#   lab_wait_json TIMEOUT_S FILTER CMD...   the same until CMD's output
+#       passes `jq -e FILTER` (e.g. `lab_wait_json 5 '.node == "n1"'
+#       lab_ctl n1 status --json`).
+#   lab_reach A B [LINK] [4|6]      0 when A gets an answer to one ping of
+#       B's address (1 s).
+#   lab_capture LINK FILE [FILTER]  tcpdump of everything on LINK's bridge
+#       into FILE (pcap); prints the pid once it listens.
+#       lab_capture_stop PID ends it (file complete). Needs tcpdump.
 #
 # hhad (see lab-hhad.sh)
 #   lab_config HOST                 path of HOST's config
@@ -86,6 +94,8 @@
 #   lab_hhad_pid HOST               its pid.
 #   lab_tool HOST TOOL ARGS...      $HHA_BUILDDIR/TOOL --socket
 #       $LAB_DIR/HOST/run/hhad.sock ARGS, inside HOST.
+#   lab_tool_bg HOST LOGFILE TOOL ARGS...   the same in the background
+#       (e.g. `hha-ctl events`); prints the pid.
 #   lab_ctl HOST ARGS...            lab_tool HOST hha-ctl ARGS.
 #   tests/lab/ctl-raw.py SOCKET STEP...   a raw control-socket client for
 #       malformed requests and floods (python3; see its --help).
@@ -260,7 +270,7 @@ lab_exec() {
 # Start CMD in a cgroup of HOST in the background; print CMD's pid. A wrapper
 # subshell stays behind to record the exit status for lab_bg_wait.
 _lab_spawn() {
-	local host=$1 cg=$2 log=$3 d="$LAB_DIR/.bg" wrapper pid="" i
+	local host=$1 cg=$2 log=$3 d="$LAB_DIR/.bg" wrapper pid="" i uts
 	shift 3
 	mkdir -p "$d" || return 1
 	(
@@ -269,8 +279,11 @@ _lab_spawn() {
 			echo "lab: cannot join cgroup $cg" >>"$log"
 			rc=125
 		else
+			# Links (bridge namespaces) have no UTS namespace of their own.
+			uts=()
+			[ ! -e "$LAB_DIR/$host/uts" ] || uts=(--uts="$LAB_DIR/$host/uts")
 			# shellcheck disable=SC2016 # expanded by that sh
-			nsenter --net="/run/netns/hha-$LAB_ID-$host" --uts="$LAB_DIR/$host/uts" -- \
+			nsenter --net="/run/netns/hha-$LAB_ID-$host" "${uts[@]}" -- \
 				env --default-signal=INT,QUIT sh -c 'echo $$ >"$0" && exec "$@"' \
 				"$d/$BASHPID.pid" "$@" </dev/null >>"$log" 2>&1 || rc=$?
 		fi
@@ -352,6 +365,48 @@ lab_bg_wait() {
 		[ "$(_lab_now_ms)" -lt "$end" ] || { _lab_err "pid $pid still runs after ${2:-30} s"; return 254; }
 		sleep 0.05
 	done
+}
+
+# Run a command in the background in a link's namespace (for captures).
+lab_capture() {
+	local l=${1:-} file=${2:-} pid
+	[ $# -ge 2 ] || { _lab_err "usage: lab_capture LINK FILE [FILTER...]"; return 2; }
+	_lab_load && _lab_link "$l" || return 1
+	command -v tcpdump >/dev/null || { _lab_err "lab_capture needs tcpdump"; return 1; }
+	shift 2
+	case $file in /*) ;; *) file="$PWD/$file" ;; esac
+	# br0 in promiscuous mode sees every frame the bridge forwards.
+	pid=$(_lab_spawn "l$l" "$LAB_CG/links" "$file.log" \
+		tcpdump -i br0 --immediate-mode -U -n -Z root -w "$file" "$@") || return 1
+	_lab_wait_ready "$pid" "capture on link $l" "$file.log" 5000 \
+		grep -q 'listening on' "$file.log" || return 1
+	echo "$pid"
+}
+
+lab_capture_stop() {
+	_lab_load || return 1
+	kill -INT "${1:-}" 2>/dev/null || { _lab_err "no capture with pid \`${1:-}'"; return 1; }
+	lab_bg_wait "$1" 5 || true
+}
+
+lab_reach() {
+	local a=${1:-} b=${2:-} l=${3:-0} v=${4:-4} addr
+	[ $# -ge 2 ] || { _lab_err "usage: lab_reach A B [LINK] [4|6]"; return 2; }
+	addr=$(lab_addr "$b" "$l" "$v") || return 2
+	lab_exec "$a" ping -c1 -W1 -q "$addr" >/dev/null 2>&1
+}
+
+_lab_json_ok() {
+	local f=$1
+	shift
+	"$@" 2>/dev/null | jq -e "$f" >/dev/null 2>&1
+}
+
+lab_wait_json() {
+	[ $# -ge 3 ] || { _lab_err "usage: lab_wait_json TIMEOUT_S JQ_FILTER CMD..."; return 2; }
+	local t=$1
+	shift
+	lab_wait_for "$t" _lab_json_ok "$@"
 }
 
 lab_wait_for() {
@@ -617,7 +672,7 @@ _lab_build() {
 	local h
 	mkdir -m 0755 "$LAB_DIR" || return 1
 	_lab_save >"$LAB_DIR/lab.env" || return 1
-	mkdir "$LAB_CG" || { _lab_err "cannot create cgroup $LAB_CG"; return 1; }
+	mkdir "$LAB_CG" "$LAB_CG/links" || { _lab_err "cannot create cgroup $LAB_CG"; return 1; }
 	for h in $LAB_HOSTS; do
 		mkdir -p "$LAB_DIR/$h/run" "$LAB_DIR/$h/state" "$LAB_CG/$h/disk" &&
 			: >"$LAB_DIR/$h/uts" &&
@@ -714,6 +769,7 @@ lab_down() {
 	fi
 	if [ -d "$LAB_CG" ]; then
 		for h in $LAB_HOSTS; do rmdir "$LAB_CG/$h/disk" "$LAB_CG/$h" 2>/dev/null; done
+		rmdir "$LAB_CG/links" 2>/dev/null
 		rmdir "$LAB_CG" || { _lab_err "cannot remove cgroup $LAB_CG"; rc=1; }
 	fi
 	rm -f "$_LAB_REG/$LAB_ID.env"
