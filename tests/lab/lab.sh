@@ -52,7 +52,7 @@
 #   lab_list / lab_gc   the labs of this machine (registry) / tear down those
 #       whose test died without running its trap (SIGKILL).
 #
-# Running things
+# Running things (lab_reach, lab_wait_json, lab_capture: see lab-probe.sh)
 #   lab_exec HOST CMD...            run CMD in HOST: its netns (nsenter --net
 #       only: the mount namespace stays shared, so FUSE, loop and ext4 mounts
 #       are visible everywhere), its UTS namespace (hostname = HOST) and its
@@ -73,7 +73,7 @@
 #       into FILE (pcap); prints the pid once it listens.
 #       lab_capture_stop PID ends it (file complete). Needs tcpdump.
 #
-# hhad (see lab-hhad.sh; probes: lab-probe.sh)
+# hhad (see lab-hhad.sh)
 #   lab_config HOST                 path of HOST's config
 #       ($LAB_DIR/HOST/hybridha.conf), generated at lab_up: cluster.key_file
 #       ($LAB_DIR/cluster.key, random, 0600, shared), cluster.run_dir and
