@@ -91,6 +91,10 @@ check "a half-closed client still gets its reply" is_good "$(sed -n 1p <<<"$out"
 check "and then EOF" [ "$(sed -n 2p <<<"$out")" = EOF ]
 raw close
 check "a client that says nothing: hhad answers the next request" quiet lab_ctl n1 status
+out=$(raw 'raw:{"v": 1, "id": 9, "cmd": "sta' shut recv)
+check "a half line then half-close: a JSON error for it" is_err "$out" EINVAL null
+out=$(raw 'raw:{"v": 1, "id": 100, "cmd": "hello"}' shut recv)
+check "a last request without a newline, then half-close: answered" is_good "$out"
 
 # -- 300 connections at once ----------------------------------------------
 flood=$(lab_exec n1 python3 "$HHA_SRCDIR/tests/lab/ctl-raw.py" "$sock1" flood 300)
