@@ -31,7 +31,8 @@
 #       use the IPv6 addresses as heartbeat addresses (default IPv4).
 #       Registers a trap (EXIT INT TERM, chained before any existing one)
 #       that tears the lab down even when the test fails, showing the tail of
-#       every log first when the exit status is not 0.
+#       every log first when the exit status is not 0. Set your own traps
+#       before lab_up (a later `trap ... EXIT` replaces the lab's).
 #       Sets LAB_ID, LAB_DIR (a fresh /tmp/hha-lab-ID), LAB_NODES ("n1 n2"),
 #       LAB_DAEMONS (nodes + w), LAB_HOSTS (every host), LAB_LINKS (count)
 #       and LAB_LINK_LIST ("0 1"). Returns once every link passes traffic.
