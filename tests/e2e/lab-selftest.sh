@@ -139,8 +139,12 @@ check "lab_bg_wait returns the exit status" [ $? = 7 ]
 check "lab_bg logs to its file" grep -qx started "$dir/n1/bg.log"
 
 # -- per-node CPU ----------------------------------------------------------
+# Spin until n2 has used 0.3 s of CPU (wall time varies with the machine's
+# load), then compare with what n1 used meanwhile.
 c1=$(usage_usec n1) c2=$(usage_usec n2)
-pid=$(lab_bg n2 /dev/null timeout 0.6 sh -c 'while :; do :; done')
+pid=$(lab_bg n2 /dev/null timeout 20 sh -c 'while :; do :; done')
+lab_wait_for 20 sh -c "[ \$(( \$(awk '\$1 == \"usage_usec\" { print \$2 }' '$(lab_cgroup n2)/cpu.stat') - $c2 )) -ge 300000 ]"
+kill "$pid" 2>/dev/null
 lab_bg_wait "$pid" 10
 d1=$(( $(usage_usec n1) - c1 )) d2=$(( $(usage_usec n2) - c2 ))
 echo "# busy loop in n2: n2 used $d2 us, n1 $d1 us"
