@@ -475,11 +475,18 @@ int hha_run_session_serve(struct hha_ctx *ctx, struct hha_run_session_setup *set
 		hha_run_pump_ctrl(s.pump, HHA_RUN_F_STARTED, 0, b, 4);
 		report(&s, "{\"event\":\"started\",\"pid\":%d}", (int)s.pid);
 		s.pidfd = pidfd_open_(s.pid);
-		/* The relay needs no privilege: it runs as the user from here on. */
-		if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-			hha_warn(ctx, "run", "cannot drop privileges: %s", strerror(errno));
-		loop(&s);
-		served = true;
+		/* The relay needs no privilege: it runs as the user from here on,
+		 * and a relay that cannot drop root does not run at all. */
+		if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+			hha_err(ctx, "run", "cannot drop privileges: %s; killing the session",
+				strerror(errno));
+			kill(-s.pid, SIGKILL);
+			waitpid(s.pid, NULL, 0);
+			served = true;
+		} else {
+			loop(&s);
+			served = true;
+		}
 	} else if (s.pid > 0) {
 		waitpid(s.pid, NULL, 0);
 	}
