@@ -6,6 +6,7 @@ AM_TESTS_ENVIRONMENT = \
 	HHA_BUILDDIR='$(abs_top_builddir)'; export HHA_BUILDDIR; \
 	HHA_SRCDIR='$(abs_top_srcdir)'; export HHA_SRCDIR; \
 	HHA_LAB_TESTS='$(ENABLE_LAB_TESTS)'; export HHA_LAB_TESTS; \
+	HHA_SANITIZERS='$(ENABLE_SANITIZERS)'; export HHA_SANITIZERS; \
 	CMOCKA_MESSAGE_OUTPUT=STDOUT; export CMOCKA_MESSAGE_OUTPUT; \
 	$(NULL)
 
@@ -14,7 +15,14 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
+	tests/unit/test-config \
+	tests/unit/test-ctlproto \
 	tests/unit/test-error \
+	tests/unit/test-loop \
+	tests/unit/test-util \
+	tests/unit/test-run-proto \
+	tests/unit/test-run-place \
+	tests/unit/test-load-codec \
 	tests/unit/test-md-format \
 	tests/unit/test-wire-codec \
 	tests/unit/test-wire-sec \
@@ -26,9 +34,35 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
 
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_config_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_ctlproto_SOURCES = tests/unit/test-ctlproto.c
+tests_unit_test_ctlproto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ctlproto_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_loop_SOURCES = tests/unit/test-loop.c
+tests_unit_test_loop_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_loop_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_util_SOURCES = tests/unit/test-util.c
+tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LIBS)
+
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_run_proto_SOURCES = tests/unit/test-run-proto.c
+tests_unit_test_run_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_run_place_SOURCES = tests/unit/test-run-place.c
+tests_unit_test_run_place_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_place_LDADD = $(UNIT_LIBS)
+tests_unit_test_load_codec_SOURCES = tests/unit/test-load-codec.c
+tests_unit_test_load_codec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_load_codec_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
@@ -57,6 +91,18 @@ tests_unit_test_wire_codec_LDADD = $(UNIT_LIBS)
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
+	tests/config-doc.sh \
+	tests/headers.sh \
+	tests/hhad-daemon.sh \
+	tests/install.sh \
+	tests/symbols.sh \
+	tests/e2e/lab-selftest.sh \
+	tests/e2e/core-daemon.sh \
+	tests/e2e/run-launch.sh \
+	tests/e2e/run-stream.sh \
+	tests/e2e/run-auto.sh \
+	tests/e2e/run-security.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
+include tests/fuzz/local.mk
