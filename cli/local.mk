@@ -6,6 +6,10 @@ hhad_SOURCES = \
 	cli/hhad/control.c \
 	cli/hhad/daemon.c \
 	cli/hhad/daemon.h \
+	cli/hhad/disk.c \
+	cli/hhad/disk.h \
+	cli/hhad/disk-json.c \
+	cli/hhad/disk-verbs.c \
 	cli/hhad/hhad.h \
 	cli/hhad/main.c \
 	cli/hhad/modules.c \
@@ -34,3 +38,8 @@ bin_PROGRAMS += hha-runon
 hha_runon_SOURCES = cli/hha-runon.c cli/hha-runon-list.c cli/hha-runon.h
 hha_runon_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 hha_runon_LDADD = $(HHA_CLI_LIBS) $(CRYPTO_LIBS)
+
+bin_PROGRAMS += hha-disk
+hha_disk_SOURCES = cli/hha-disk.c cli/hha-disk.h cli/hha-disk-print.c
+hha_disk_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+hha_disk_LDADD = $(HHA_CLI_LIBS)

@@ -3,10 +3,12 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "disk.h"
 #include "run.h"
 
 const struct hhad_module *const hhad_modules[] = {
 	&hhad_module_core,
 	&hhad_module_run,
+	&hhad_module_disk,
 	NULL,
 };

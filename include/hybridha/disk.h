@@ -239,19 +239,28 @@ enum hha_disk_export_secondary {
 	HHA_EXPORT_SECONDARY_READ_ONLY = 1, /* serve reads of the local (possibly stale) copy */
 };
 
+/* Options of hha_disk_export(). */
+struct hha_disk_export_opts {
+	size_t struct_size;      /* sizeof(struct hha_disk_export_opts) */
+	const char *unix_path;   /* Unix socket path (created; a stale file is replaced), or NULL */
+	const char *tcp_addr;    /* TCP address to listen on, or NULL */
+	int tcp_port;            /* TCP port; 10809 when 0 */
+	const char *name;        /* export name; NULL = the resource name ("" is always accepted too) */
+	enum hha_disk_export_secondary secondary; /* what the export does while secondary */
+};
+
 /**
  * hha_disk_export - serve the device over NBD.
  * @d: an attached resource.
- * @unix_path: Unix socket path (created; a stale file is replaced), or NULL.
- * @tcp_addr: TCP address to listen on, or NULL.
- * @tcp_port: TCP port (10809 when 0).
- * @secondary: what the export does while this node is secondary.
+ * @opts: where and how; at least one of unix_path and tcp_addr.
  *
- * The export name is the resource name (the default export "" too).
- * Return: 0; -HHA_ESTATE (already exported, or Diskless); -errno.
+ * The export offers FLUSH, FUA, TRIM, WRITE_ZEROES and multiple connections
+ * (a FLUSH on any connection covers writes answered on all of them, on both
+ * nodes under protocol C), with 512-byte blocks and up to 32 MiB per request.
+ * Return: 0; -HHA_ESTATE (already exported, or Diskless); -EINVAL; -errno
+ * from bind().
  */
-HHA_EXPORT int hha_disk_export(struct hha_disk *d, const char *unix_path, const char *tcp_addr,
-			       int tcp_port, enum hha_disk_export_secondary secondary);
+HHA_EXPORT int hha_disk_export(struct hha_disk *d, const struct hha_disk_export_opts *opts);
 
 /** hha_disk_unexport - stop serving NBD (clients are dropped). Return: 0. */
 HHA_EXPORT int hha_disk_unexport(struct hha_disk *d);

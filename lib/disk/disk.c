@@ -341,6 +341,9 @@ HHA_EXPORT int hha_disk_detach(struct hha_disk *d)
 	hha_export_close(d);
 	hha_workq_stop(d);
 	pthread_mutex_lock(&d->lock);
+	/* What clients wrote reaches the store before the metadata says we are done. */
+	if (hha_io_flush(d) < 0)
+		hha_warn(d->ctx, "disk", "%s: flushing %s failed: %s", d->name, d->backing, hha_strerror(errno));
 	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
 	hha_disk_md_write(d);
 	hha_disk_ds_event(d, HHA_DSE_DETACH);

@@ -28,8 +28,7 @@
  * them, so it covers writes answered on every connection, on both nodes.
  * Requests must be 512-byte aligned (what the kernel client sends anyway).
  */
-HHA_EXPORT int hha_disk_export(struct hha_disk *d, const char *unix_path, const char *tcp_addr, int tcp_port,
-			       enum hha_disk_export_secondary secondary)
+HHA_EXPORT int hha_disk_export(struct hha_disk *d, const struct hha_disk_export_opts *o)
 {
 	struct hha_nbd_export e = {
 		.name = d->name,
@@ -40,10 +39,18 @@ HHA_EXPORT int hha_disk_export(struct hha_disk *d, const char *unix_path, const 
 	};
 	struct hha_nbd_backend be = { hha_disk_submit, d };
 	struct hha_nbd_server *srv = NULL;
-	int r;
+	const char *unix_path, *tcp_addr;
+	int tcp_port, r;
 
+	if (!o || o->struct_size < sizeof(*o))
+		return hha_error(-EINVAL, __func__, "missing options");
 	if (!hha_nbd_server_new)
 		return hha_error(-ENOTSUP, __func__, "this build has no NBD server");
+	unix_path = o->unix_path;
+	tcp_addr = o->tcp_addr;
+	tcp_port = o->tcp_port;
+	if (o->name)
+		e.name = o->name;
 	if (d->nbd)
 		return hha_error(-HHA_ESTATE, __func__, "%s is already exported", d->name);
 	if (d->dstate == HHA_DS_DISKLESS)
@@ -69,7 +76,7 @@ HHA_EXPORT int hha_disk_export(struct hha_disk *d, const char *unix_path, const 
 		snprintf(d->export_tcp, sizeof(d->export_tcp), "%s:%d", tcp_addr, tcp_port ? tcp_port : 10809);
 	else
 		d->export_tcp[0] = 0;
-	d->export_ro_secondary = secondary == HHA_EXPORT_SECONDARY_READ_ONLY;
+	d->export_ro_secondary = o->secondary == HHA_EXPORT_SECONDARY_READ_ONLY;
 	pthread_mutex_unlock(&d->lock);
 	return hha_export_update(d);
 }
