@@ -102,7 +102,9 @@ SHELL_TESTS = \
 	tests/e2e/run-stream.sh \
 	tests/e2e/run-auto.sh \
 	tests/e2e/run-security.sh \
+	tests/e2e/disk-protocols.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
+EXTRA_DIST += tests/e2e/disk-lib.sh
 include tests/fuzz/local.mk
