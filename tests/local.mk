@@ -103,6 +103,7 @@ SHELL_TESTS = \
 	tests/e2e/run-auto.sh \
 	tests/e2e/run-security.sh \
 	tests/e2e/disk-protocols.sh \
+	tests/e2e/disk-fs.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
