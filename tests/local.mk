@@ -104,6 +104,7 @@ SHELL_TESTS = \
 	tests/e2e/run-security.sh \
 	tests/e2e/disk-protocols.sh \
 	tests/e2e/disk-fs.sh \
+	tests/e2e/disk-sync.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh

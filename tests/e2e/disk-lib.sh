@@ -11,7 +11,7 @@ if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
 fi
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for _t in jq nbdcopy nbdinfo nbdsh fio qemu-img python3; do
+for _t in jq nbdcopy nbdinfo fio qemu-img qemu-io bc; do
 	command -v "$_t" >/dev/null || { echo "FAIL: \`$_t' is missing (see README for packages)"; exit 1; }
 done
 [ -x "${HHA_BUILDDIR:-}/hha-disk" ] || { echo "FAIL: no hha-disk in HHA_BUILDDIR=${HHA_BUILDDIR:-}"; exit 1; }
