@@ -105,8 +105,9 @@ SHELL_TESTS = \
 	tests/e2e/disk-protocols.sh \
 	tests/e2e/disk-fs.sh \
 	tests/e2e/disk-sync.sh \
+	tests/e2e/disk-faults.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
-EXTRA_DIST += tests/e2e/disk-lib.sh
+EXTRA_DIST += tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
 include tests/fuzz/local.mk
