@@ -106,6 +106,7 @@ SHELL_TESTS = \
 	tests/e2e/disk-fs.sh \
 	tests/e2e/disk-sync.sh \
 	tests/e2e/disk-faults.sh \
+	tests/e2e/disk-many.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
