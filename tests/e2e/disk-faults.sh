@@ -18,6 +18,9 @@ disk_pair r0 64M 7800 --timeout 2000 --ping-int 300 --connect-int 300 || { echo 
 dk n1 r0 wait-connect -t 10 >/dev/null
 dk n1 r0 primary --force >/dev/null
 check "r0 in sync" dk n1 r0 wait-sync -t 30
+evpid=$(lab_tool_bg n1 "$LAB_DIR/events.log" hha-disk --json events)
+evpid_h=$(lab_tool_bg n1 "$LAB_DIR/events-h.log" hha-disk r0 events)
+sleep 0.3
 lab_freeze n2
 t0=$(date +%s%N)
 check "n1 declares the frozen peer gone (WFConnection)" \
@@ -30,6 +33,13 @@ check "what the peer misses is marked out of sync" [ "$(disk_state n1 r0 .out_of
 lab_thaw n2
 check "after the thaw the peer reconnects and resyncs" dk n1 r0 wait-sync -t 30
 check "both stores identical after the resync" disk_same r0
+kill "$evpid" "$evpid_h" 2>/dev/null
+check "events --json reported the loss of the peer" \
+	jqt -s 'any(.[]; .event == "disk.peer-lost" and .data.resource == "r0")' "$LAB_DIR/events.log"
+check "... the reconnection and the resync" \
+	jqt -s 'any(.[]; .event == "disk.sync-done") and any(.[]; .data.connection == "SyncSource")' "$LAB_DIR/events.log"
+check "events for people: one line each, with the states" \
+	grep -q '^disk.state r0 WFConnection Primary/' "$LAB_DIR/events-h.log"
 
 # -- a second primary -------------------------------------------------------
 check_rc "a second primary is refused (exit 8)" 8 dk n2 r0 primary

@@ -24,6 +24,10 @@ for spec in C:auth B:encrypt A:none; do
 	check "$p/$sec: primary --force" dk n1 "$res" primary --force
 	check "$p/$sec: full sync of 256 MiB finishes" dk n1 "$res" wait-sync -t 60
 	check_rc "$p/$sec: a second primary is refused (exit 8)" 8 dk n2 "$res" primary
+	check "$p/$sec: show gives the link's configuration" \
+		grep -q "net $(lab_addr n1):$port $(lab_addr n2):$port protocol $p security $sec" <<<"$(dk n1 "$res" show)"
+	check "$p/$sec: dump-md shows the generation both share" \
+		[ "$(dk n1 "$res" dump-md | jq -r .uuid_current)" = "$(dk n2 "$res" dump-md | jq -r .uuid_current)" ]
 	check "$p/$sec: the secondary refuses NBD clients" \
 		not lab_exec n2 nbdinfo "$(disk_uri n2 "$res")"
 
