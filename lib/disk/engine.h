@@ -39,6 +39,7 @@
 #define HHA_DISK_RS_CHUNK (1u << 20)    /* largest resync block */
 #define HHA_DISK_RS_WINDOW (8u << 20)   /* resync bytes in flight, unloaded */
 #define HHA_DISK_MAX_PAYLOAD (32u << 20)
+#define HHA_DISK_INLINE_MAX (128u << 10) /* page-cache I/O this small runs on the calling thread */
 
 struct hha_disk;
 struct hha_conn;
@@ -103,6 +104,8 @@ struct hha_op {
 	uint8_t kind, cmd, flags;
 	bool replicate;           /* the peer gets it */
 	bool waiting;             /* in the tree, held back by an earlier overlapping op */
+	bool inline_ok;           /* the submitting thread may do the local I/O itself */
+	bool run_inline;          /* ...and will, once it released d->lock */
 	/* non-application ops: start the op once it may run (d->lock held) */
 	void (*start)(struct hha_disk *d, struct hha_op *op);
 	atomic_int pending;       /* lifetime: freed at 0 */
@@ -130,6 +133,9 @@ struct hha_conn {
 	pthread_cond_t qcond;
 	struct hha_sitem *qhead, **qtail;
 	bool qstop;
+	bool busy;                /* a thread (sender or a kicker) is writing (qlock) */
+	int tx_err;               /* the first send error; later frames fail too */
+	atomic_int users;         /* threads holding a pointer outside d->lock */
 	int64_t last_tx_ms;
 	uint8_t *ctext;           /* encrypt mode scratch */
 	size_t ctext_len;
@@ -357,6 +363,13 @@ struct hha_op *hha_conn_ack_take(struct hha_conn *c, uint64_t seq);
 struct hha_conn *hha_conn_new(struct hha_disk *d, int fd, bool initiator);
 void hha_conn_free(struct hha_conn *c);
 int hha_conn_start_sender(struct hha_conn *c);
+/* Write what is queued from the calling thread if nobody is writing (saves
+ * the sender thread's wake-up on the latency path). Never with d->lock held. */
+void hha_conn_kick(struct hha_conn *c);
+/* The current connection with a reference (d->lock held), or NULL; drop it
+ * with hha_conn_unref() (without d->lock). */
+struct hha_conn *hha_conn_ref(struct hha_disk *d);
+void hha_conn_unref(struct hha_conn *c);
 void hha_conn_stop_sender(struct hha_conn *c);
 /* The receive loop; returns when the link broke (reason in c->fail_why). */
 void hha_conn_receive(struct hha_conn *c);

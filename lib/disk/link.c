@@ -345,6 +345,9 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	if (d->gated)
 		hha_disk_release_gate(d);
 	pthread_mutex_unlock(&d->lock);
+	/* Threads that took a reference before d->conn was cleared finish first. */
+	while (atomic_load(&c->users) > 0)
+		usleep(1000);
 	hha_conn_free(c);
 }
 

@@ -215,69 +215,128 @@ static int send_batch(struct hha_conn *c, struct hha_sitem **items, int n)
 	return write_iov(c, iov, k);
 }
 
+/* Move a batch from the queue to @items (qlock held, busy set by the caller). */
+static int take_batch(struct hha_conn *c, struct hha_sitem **items, size_t *payload)
+{
+	int n = 0;
+
+	*payload = 0;
+	/* In encrypt mode only as much payload as the scratch holds (or one frame). */
+	while (c->qhead && n < BATCH_FRAMES) {
+		struct hha_sitem *si = c->qhead;
+		if (c->sec.mode == HHA_SEC_ENCRYPT && n > 0 && *payload + si->h.plen > c->ctext_len)
+			break;
+		*payload += si->h.plen;
+		c->qhead = si->next;
+		items[n++] = si;
+	}
+	if (!c->qhead)
+		c->qtail = &c->qhead;
+	return n;
+}
+
+/* Write a batch and run the frames' callbacks (busy held: one writer at a time). */
+static void write_batch(struct hha_conn *c, struct hha_sitem **items, int n, size_t payload)
+{
+	if (c->tx_err == 0 && c->sec.mode == HHA_SEC_ENCRYPT && payload > c->ctext_len) {
+		uint8_t *nb = realloc(c->ctext, payload);
+		if (nb) {
+			c->ctext = nb;
+			c->ctext_len = payload;
+		} else {
+			c->tx_err = -ENOMEM;
+		}
+	}
+	if (c->tx_err == 0) {
+		c->tx_err = send_batch(c, items, n);
+		if (c->tx_err < 0)
+			hha_conn_fail(c, "sending failed: %s", hha_strerror(c->tx_err));
+	}
+	for (int i = 0; i < n; i++)
+		items[i]->sent(c, items[i], c->tx_err);
+}
+
+void hha_conn_kick(struct hha_conn *c)
+{
+	struct hha_sitem *items[BATCH_FRAMES];
+	size_t payload;
+	int n;
+
+	pthread_mutex_lock(&c->qlock);
+	if (c->busy || !c->qhead || c->qstop) {
+		pthread_mutex_unlock(&c->qlock);
+		return;
+	}
+	c->busy = true;
+	n = take_batch(c, items, &payload);
+	pthread_mutex_unlock(&c->qlock);
+	write_batch(c, items, n, payload);
+	pthread_mutex_lock(&c->qlock);
+	c->busy = false;
+	c->last_tx_ms = hha_now_ms();
+	/* Whatever came meanwhile is the sender's (or the next kicker's). */
+	pthread_cond_broadcast(&c->qcond);
+	pthread_mutex_unlock(&c->qlock);
+}
+
+struct hha_conn *hha_conn_ref(struct hha_disk *d)
+{
+	struct hha_conn *c = d->linked ? d->conn : NULL;
+
+	if (c)
+		atomic_fetch_add(&c->users, 1);
+	return c;
+}
+
+void hha_conn_unref(struct hha_conn *c)
+{
+	if (c)
+		atomic_fetch_sub(&c->users, 1);
+}
+
 static void *sender_main(void *arg)
 {
 	struct hha_conn *c = arg;
 	struct hha_disk *d = c->d;
 	struct hha_sitem *items[BATCH_FRAMES];
-	int err = 0;
 
 	for (;;) {
-		int n = 0;
 		size_t payload = 0;
+		int n;
 
 		pthread_mutex_lock(&c->qlock);
-		while (!c->qhead && !c->qstop) {
+		for (;;) {
 			struct timespec ts;
 			int64_t due = c->last_tx_ms + ping_interval(d);
-			if (hha_now_ms() >= due)
+			if (!c->busy && (c->qhead || c->qstop || hha_now_ms() >= due))
 				break;
-			hha_ts_in(&ts, due - hha_now_ms());
+			hha_ts_in(&ts, c->busy ? 100 : due - hha_now_ms());
 			pthread_cond_timedwait(&c->qcond, &c->qlock, &ts);
 		}
-		if (!c->qhead && c->qstop) {
+		/* Stopping: leave once everything queued went out. */
+		if (c->qstop && !c->qhead) {
 			pthread_mutex_unlock(&c->qlock);
 			break;
 		}
-		/* Take a batch; in encrypt mode as much payload as the scratch holds. */
-		while (c->qhead && n < BATCH_FRAMES) {
-			struct hha_sitem *si = c->qhead;
-			if (c->sec.mode == HHA_SEC_ENCRYPT && n > 0 && payload + si->h.plen > c->ctext_len)
-				break;
-			payload += si->h.plen;
-			c->qhead = si->next;
-			items[n++] = si;
-		}
-		if (!c->qhead)
-			c->qtail = &c->qhead;
+		c->busy = true;
+		n = take_batch(c, items, &payload);
 		pthread_mutex_unlock(&c->qlock);
 
 		if (n == 0) {
 			/* Idle: keep the link alive. */
 			struct hha_sitem *ping = hha_sitem_new(HHA_W_PING, 0, 0, 0);
-			if (!ping)
-				continue;
-			ping->sent = free_sent;
-			items[n++] = ping;
-		}
-		if (err == 0 && c->sec.mode == HHA_SEC_ENCRYPT && payload > c->ctext_len) {
-			uint8_t *nb = realloc(c->ctext, payload);
-			if (nb) {
-				c->ctext = nb;
-				c->ctext_len = payload;
-			} else {
-				err = -ENOMEM;
+			if (ping) {
+				ping->sent = free_sent;
+				items[n++] = ping;
 			}
 		}
-		if (err == 0) {
-			err = send_batch(c, items, n);
-			if (err < 0)
-				hha_conn_fail(c, "sending failed: %s", hha_strerror(err));
-			else
-				c->last_tx_ms = hha_now_ms();
-		}
-		for (int i = 0; i < n; i++)
-			items[i]->sent(c, items[i], err);
+		if (n)
+			write_batch(c, items, n, payload);
+		pthread_mutex_lock(&c->qlock);
+		c->busy = false;
+		c->last_tx_ms = hha_now_ms();
+		pthread_cond_broadcast(&c->qcond);
+		pthread_mutex_unlock(&c->qlock);
 	}
 	return NULL;
 }
@@ -307,11 +366,14 @@ void hha_conn_stop_sender(struct hha_conn *c)
 
 	pthread_mutex_lock(&c->qlock);
 	c->qstop = true;
-	pthread_cond_signal(&c->qcond);
+	pthread_cond_broadcast(&c->qcond);
 	pthread_mutex_unlock(&c->qlock);
 	if (c->sender_started)
 		pthread_join(c->sender, NULL);
 	pthread_mutex_lock(&c->qlock);
+	/* A kicker may still be writing its batch. */
+	while (c->busy)
+		pthread_cond_wait(&c->qcond, &c->qlock);
 	c->sender_started = false;
 	rest = c->qhead;
 	c->qhead = NULL;
@@ -430,6 +492,8 @@ static int rx_need(struct hha_conn *c, size_t need)
 		c->rlen -= c->rpos;
 		c->rpos = 0;
 	}
+	/* About to wait for the peer: send our answers first, from this thread. */
+	hha_conn_kick(c);
 	while (c->rlen < need) {
 		int r = recv_some(c, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
 		if (r < 0)

@@ -173,6 +173,12 @@ static void op_start(struct hha_disk *d, struct hha_op *op)
 		if (op->len && op->cmd != HHA_CMD_FLUSH)
 			hha_bitmap_set_range(&d->bm, op->off, op->len);
 	}
+	if (op->inline_ok) {
+		/* The submitting thread does it once it released d->lock. */
+		ADD(d->st_pending, 1);
+		op->run_inline = true;
+		return;
+	}
 	hha_op_push(d, op, run_local);
 }
 
@@ -270,6 +276,8 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 {
 	struct hha_disk *d = ud;
 	struct hha_op *op = calloc(1, sizeof(*op));
+	struct hha_conn *c;
+	bool run_inline;
 	int err = 0;
 
 	if (!op) {
@@ -306,15 +314,23 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 		return;
 	}
 	ADD(d->app_inflight, 1);
+	/* Small page-cache I/O is cheaper here than a worker's wake-up. */
+	op->inline_ok = !d->is_blockdev && !(req->flags & HHA_NBD_REQ_FUA) && req->len <= HHA_DISK_INLINE_MAX &&
+			(req->cmd == HHA_NBD_CMD_READ || req->cmd == HHA_NBD_CMD_WRITE);
 	if (req->cmd == HHA_NBD_CMD_READ) {
 		ADD(d->st_app_reads, 1);
+		/* Not inline, the op belongs to a worker (and may be gone) once started. */
+		run_inline = op->inline_ok;
 		op_start(d, op);
 		pthread_mutex_unlock(&d->lock);
+		if (run_inline)
+			run_local(d, &op->job);
 		return;
 	}
 	op->seq = ++d->seq;
 	if (d->gated) {
 		/* The handshake is deciding whether this write goes to the peer. */
+		op->inline_ok = false;
 		op->next = NULL;
 		*d->gate_tail = op;
 		d->gate_tail = &op->next;
@@ -332,6 +348,21 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 		d->complete(req, err);
 		return;
 	}
+	run_inline = op->inline_ok;
 	hha_op_enter(d, op);
+	/* Only an op meant to run here is still ours to look at. If it waits,
+	 * whoever unblocks it starts it on a worker. */
+	if (run_inline) {
+		run_inline = op->run_inline;
+		op->inline_ok = false;
+	}
+	c = hha_conn_ref(d);
 	pthread_mutex_unlock(&d->lock);
+	/* The frame first (the peer's part takes longest), then the local write. */
+	if (c) {
+		hha_conn_kick(c);
+		hha_conn_unref(c);
+	}
+	if (run_inline)
+		run_local(d, &op->job);
 }
