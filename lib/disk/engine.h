@@ -105,6 +105,7 @@ struct hha_op {
 	bool replicate;           /* the peer gets it */
 	bool waiting;             /* in the tree, held back by an earlier overlapping op */
 	bool inline_ok;           /* the submitting thread may do the local I/O itself */
+	bool kicker;              /* the thread starting it kicks the sender afterwards */
 	bool run_inline;          /* ...and will, once it released d->lock */
 	/* non-application ops: start the op once it may run (d->lock held) */
 	void (*start)(struct hha_disk *d, struct hha_op *op);
@@ -337,13 +338,15 @@ void hha_op_free(struct hha_op *op);
 /* Enter the in-flight tree; start now (op->start, or the primary's start) or
  * wait for earlier overlapping ops (d->lock held). */
 void hha_op_enter(struct hha_disk *d, struct hha_op *op);
+/* The same, for a caller that kicks the sender once it released d->lock. */
+void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks);
 /* Count it pending and hand it to a worker. */
 void hha_op_push(struct hha_disk *d, struct hha_op *op, void (*run)(struct hha_disk *d, struct hha_job *j));
 /* A write received from the peer (DATA/TRIM/ZERO or RS_DATA), owning @buf. */
 struct hha_op *hha_op_rx_new(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap,
 			     enum hha_op_kind kind, void (*start)(struct hha_disk *d, struct hha_op *op));
 /* Send an answer in @op's embedded frame if its connection is still up (d->lock held). */
-void hha_op_send_ack(struct hha_disk *d, struct hha_op *op, uint8_t type, uint32_t aux);
+void hha_op_send_ack(struct hha_disk *d, struct hha_op *op, uint8_t type, uint32_t aux, bool wake);
 /* Settle every frame still waiting for the peer (link teardown). */
 void hha_conn_sweep_acks(struct hha_conn *c);
 
@@ -356,8 +359,11 @@ void hha_sec_conn_end(struct hha_disk *d, struct hha_conn *c);
 
 /* peer.c */
 struct hha_sitem *hha_sitem_new(uint8_t type, uint64_t seq, uint32_t aux, size_t payload_len);
-/* Queue a frame (sendq lock); false if the connection is stopping (si->sent ran). */
+/* Queue a frame (sendq lock); false if the connection is stopping (si->sent ran).
+ * hha_conn_queue() does not wake the sender: for a caller that calls
+ * hha_conn_kick() (or is the receiver, which kicks before it waits). */
 bool hha_conn_send(struct hha_conn *c, struct hha_sitem *si);
+bool hha_conn_queue(struct hha_conn *c, struct hha_sitem *si);
 void hha_conn_ack_add(struct hha_conn *c, struct hha_op *op);
 struct hha_op *hha_conn_ack_take(struct hha_conn *c, uint64_t seq);
 struct hha_conn *hha_conn_new(struct hha_disk *d, int fd, bool initiator);

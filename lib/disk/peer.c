@@ -78,7 +78,7 @@ static void free_sent(struct hha_conn *c, struct hha_sitem *si, int err)
 	free(si);
 }
 
-bool hha_conn_send(struct hha_conn *c, struct hha_sitem *si)
+static bool enqueue(struct hha_conn *c, struct hha_sitem *si, bool wake)
 {
 	bool ok;
 
@@ -91,12 +91,23 @@ bool hha_conn_send(struct hha_conn *c, struct hha_sitem *si)
 	if (ok) {
 		*c->qtail = si;
 		c->qtail = &si->next;
-		pthread_cond_signal(&c->qcond);
+		if (wake && !c->busy)
+			pthread_cond_signal(&c->qcond);
 	}
 	pthread_mutex_unlock(&c->qlock);
 	if (!ok)
 		si->sent(c, si, -ECONNRESET);
 	return ok;
+}
+
+bool hha_conn_send(struct hha_conn *c, struct hha_sitem *si)
+{
+	return enqueue(c, si, true);
+}
+
+bool hha_conn_queue(struct hha_conn *c, struct hha_sitem *si)
+{
+	return enqueue(c, si, false);
 }
 
 void hha_conn_ack_add(struct hha_conn *c, struct hha_op *op)
@@ -274,8 +285,9 @@ void hha_conn_kick(struct hha_conn *c)
 	pthread_mutex_lock(&c->qlock);
 	c->busy = false;
 	c->last_tx_ms = hha_now_ms();
-	/* Whatever came meanwhile is the sender's (or the next kicker's). */
-	pthread_cond_broadcast(&c->qcond);
+	/* Whatever came meanwhile is the sender's; a stopper may wait for !busy. */
+	if (c->qhead || c->qstop)
+		pthread_cond_broadcast(&c->qcond);
 	pthread_mutex_unlock(&c->qlock);
 }
 
@@ -561,7 +573,7 @@ static int dispatch(struct hha_conn *c, const struct hha_wire_hdr *h, uint8_t *p
 	case HHA_W_PING: {
 		struct hha_sitem *pong = hha_sitem_new(HHA_W_PONG, 0, 0, 0);
 		if (pong)
-			hha_conn_send(c, pong);
+			hha_conn_queue(c, pong); /* the receiver kicks before it waits */
 		return 0;
 	}
 	case HHA_W_PONG:

@@ -167,7 +167,10 @@ static void op_start(struct hha_disk *d, struct hha_op *op)
 		atomic_fetch_add(&op->reply, 2);   /* the sender's and the peer's share of the answer */
 		ADD(d->st_unacked, 1);
 		hha_conn_ack_add(c, op);
-		hha_conn_send(c, si);
+		if (op->kicker)
+			hha_conn_queue(c, si);
+		else
+			hha_conn_send(c, si);
 	} else if (op->replicate) {
 		/* The peer misses this one: remember it. */
 		if (op->len && op->cmd != HHA_CMD_FLUSH)
@@ -235,6 +238,14 @@ void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done)
 
 void hha_op_enter(struct hha_disk *d, struct hha_op *op)
 {
+	hha_op_enter_kick(d, op, false);
+}
+
+void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks)
+{
+	/* Only an op that starts now is the caller's to send; one that waits
+	 * is started later by a thread that does not kick. */
+	op->kicker = caller_kicks;
 	/* Application reads and flushes order nothing (NBD gives in-flight requests no order). */
 	if (op->kind == HHA_OP_APP && (op->cmd == HHA_CMD_READ || op->cmd == HHA_CMD_FLUSH)) {
 		op_start(d, op);
@@ -245,8 +256,10 @@ void hha_op_enter(struct hha_disk *d, struct hha_op *op)
 	op->iv.seq = op->seq;
 	hha_ivtree_insert(&d->tree, &op->iv);
 	op->waiting = hha_ivtree_blocked(&d->tree, &op->iv);
-	if (op->waiting)
+	if (op->waiting) {
+		op->kicker = false;
 		return;
+	}
 	if (op->start)
 		op->start(d, op);
 	else
@@ -349,13 +362,14 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 		return;
 	}
 	run_inline = op->inline_ok;
-	hha_op_enter(d, op);
+	hha_op_enter_kick(d, op, true);
 	/* Only an op meant to run here is still ours to look at. If it waits,
 	 * whoever unblocks it starts it on a worker. */
 	if (run_inline) {
 		run_inline = op->run_inline;
 		op->inline_ok = false;
 	}
+	/* An op that waits is started later by a thread that does not kick. */
 	c = hha_conn_ref(d);
 	pthread_mutex_unlock(&d->lock);
 	/* The frame first (the peer's part takes longest), then the local write. */

@@ -260,7 +260,7 @@ static void rs_write_done(struct hha_disk *d, struct hha_job *j)
 	hha_op_start_unblocked(d, op);
 	if (r == 0)
 		d->rs_done_bytes += op->len;
-	hha_op_send_ack(d, op, HHA_W_RS_ACK, r < 0 ? (uint32_t)-r : 0);
+	hha_op_send_ack(d, op, HHA_W_RS_ACK, r < 0 ? (uint32_t)-r : 0, true);
 	pthread_mutex_unlock(&d->lock);
 	hha_op_put(op);
 }

@@ -24,7 +24,7 @@ static void ack_sent(struct hha_conn *c, struct hha_sitem *si, int err)
 	hha_op_put(op);
 }
 
-void hha_op_send_ack(struct hha_disk *d, struct hha_op *op, uint8_t type, uint32_t aux)
+void hha_op_send_ack(struct hha_disk *d, struct hha_op *op, uint8_t type, uint32_t aux, bool wake)
 {
 	struct hha_conn *c = hha_disk_conn_if(d, op->conn_gen);
 
@@ -40,7 +40,10 @@ void hha_op_send_ack(struct hha_disk *d, struct hha_op *op, uint8_t type, uint32
 	}
 	op->si.sent = ack_sent;
 	atomic_fetch_add(&op->pending, 1);
-	hha_conn_send(c, &op->si);
+	if (wake)
+		hha_conn_send(c, &op->si);
+	else
+		hha_conn_queue(c, &op->si);
 }
 
 struct hha_op *hha_op_rx_new(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap,
@@ -75,7 +78,7 @@ static void barrier_done(struct hha_disk *d, struct hha_job *j)
 	int r = hha_io_flush(d);
 
 	pthread_mutex_lock(&d->lock);
-	hha_op_send_ack(d, op, HHA_W_ACK_BARRIER, r < 0 ? (uint32_t)-r : 0);
+	hha_op_send_ack(d, op, HHA_W_ACK_BARRIER, r < 0 ? (uint32_t)-r : 0, true);
 	pthread_mutex_unlock(&d->lock);
 	hha_op_put(op);
 }
@@ -142,7 +145,7 @@ static void peer_write_done(struct hha_disk *d, struct hha_op *op, int r)
 	hha_ivtree_remove(&d->tree, &op->iv);
 	hha_op_start_unblocked(d, op);
 	if (d->net.protocol == 'C')
-		hha_op_send_ack(d, op, HHA_W_ACK_WRITE, r < 0 ? (uint32_t)-r : 0);
+		hha_op_send_ack(d, op, HHA_W_ACK_WRITE, r < 0 ? (uint32_t)-r : 0, !op->run_inline);
 	if (op->epoch) {
 		op->epoch->outstanding--;
 		epochs_advance(d);
@@ -202,7 +205,7 @@ int hha_sec_rx_write(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf
 	if (op->epoch)
 		op->epoch->outstanding++;
 	if (d->net.protocol != 'C')
-		hha_op_send_ack(d, op, HHA_W_ACK_RECV, 0);
+		hha_op_send_ack(d, op, HHA_W_ACK_RECV, 0, false); /* the receiver kicks */
 	/* A small plain write costs less on this thread than a worker's wake-up. */
 	op->inline_ok = inl = op->cmd == HHA_CMD_WRITE && !(op->flags & HHA_WF_FUA) &&
 			      op->len <= HHA_DISK_INLINE_MAX && !d->is_blockdev;
