@@ -697,6 +697,7 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 	/* Write the bitmap back now and then, off the caller's thread. */
 	if (hha_now_ms() >= d->next_bm_flush_ms) {
 		d->next_bm_flush_ms = hha_now_ms() + BM_FLUSH_MS;
+		hha_pool_trim(d);
 		pthread_mutex_lock(&d->lock);
 		if (!d->bm_flushing && d->dstate != HHA_DS_DISKLESS) {
 			struct hha_job *j = calloc(1, sizeof(*j));

@@ -175,6 +175,7 @@ struct hha_bufpool {
 	pthread_mutex_t lock;
 	void *free[HHA_POOL_CLASSES];
 	size_t cached;
+	bool used;                /* since the last trim */
 };
 
 struct hha_net_conf {
@@ -317,6 +318,8 @@ void hha_workq_push(struct hha_disk *d, struct hha_job *j);
 void *hha_pool_get(struct hha_disk *d, uint32_t len, uint32_t *cap);
 void hha_pool_put(struct hha_disk *d, void *buf, uint32_t cap);
 void hha_pool_fini(struct hha_disk *d);
+/* Free cached buffers if the pool was not used since the last call. */
+void hha_pool_trim(struct hha_disk *d);
 /* Backing-store operations; 0 or -errno. */
 int hha_io_write(struct hha_disk *d, const void *buf, uint32_t len, uint64_t off, bool fua);
 int hha_io_read(struct hha_disk *d, void *buf, uint32_t len, uint64_t off);

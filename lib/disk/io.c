@@ -86,7 +86,7 @@ void hha_workq_push(struct hha_disk *d, struct hha_job *j)
 }
 
 /* Size classes: 4 KiB << i. Freed buffers are kept up to this many bytes. */
-#define POOL_KEEP (64u << 20)
+#define POOL_KEEP (16u << 20)
 
 static int size_class(uint32_t len)
 {
@@ -106,6 +106,7 @@ void *hha_pool_get(struct hha_disk *d, uint32_t len, uint32_t *cap)
 	if (len > sz) /* beyond the largest class: never pooled */
 		sz = len;
 	pthread_mutex_lock(&d->pool.lock);
+	d->pool.used = true;
 	p = sz == (4096u << c) ? d->pool.free[c] : NULL;
 	if (p) {
 		d->pool.free[c] = *(void **)p;
@@ -134,6 +135,30 @@ void hha_pool_put(struct hha_disk *d, void *buf, uint32_t cap)
 	}
 	pthread_mutex_unlock(&d->pool.lock);
 	free(buf);
+}
+
+void hha_pool_trim(struct hha_disk *d)
+{
+	void *list[HHA_POOL_CLASSES];
+
+	/* Buffers unused for a whole period go back to the system. */
+	pthread_mutex_lock(&d->pool.lock);
+	if (d->pool.used) {
+		d->pool.used = false;
+		pthread_mutex_unlock(&d->pool.lock);
+		return;
+	}
+	memcpy(list, d->pool.free, sizeof(list));
+	memset(d->pool.free, 0, sizeof(d->pool.free));
+	d->pool.cached = 0;
+	pthread_mutex_unlock(&d->pool.lock);
+	for (int c = 0; c < HHA_POOL_CLASSES; c++) {
+		while (list[c]) {
+			void *p = list[c];
+			list[c] = *(void **)p;
+			free(p);
+		}
+	}
 }
 
 void hha_pool_fini(struct hha_disk *d)
