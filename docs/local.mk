@@ -2,8 +2,11 @@
 dist_doc_DATA += \
 	docs/ARCHITECTURE.md \
 	docs/control-protocol.md \
+	docs/disk.md \
 	docs/exit-codes.md \
+	docs/hha-disk.md \
 	docs/hybridha.conf.md \
+	docs/wire-protocol.md \
 	$(NULL)
 EXTRA_DIST += docs/hybridha.conf.md.in
 
