@@ -9,6 +9,7 @@
 #include <hybridha/clock.h>
 #include <hybridha/config.h>
 #include <hybridha/ctl.h>
+#include <hybridha/disk.h>
 #include <hybridha/load.h>
 #include <hybridha/run.h>
 
