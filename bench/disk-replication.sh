@@ -174,11 +174,12 @@ measure_rss() { # SIZE LABEL
 	pair_down auth
 }
 
+# Memory first, on a fresh hhad: what a device costs, not what earlier runs left.
+measure_rss 1G 1g
+[ "$quick" = 1 ] || measure_rss 64G 64g
 measure_base
 port=7800
 for m in $modes; do measure_mode "$m" $port; port=$((port + 1)); done
-measure_rss 1G 1g
-[ "$quick" = 1 ] || measure_rss 64G 64g
 
 mbs() { echo "scale=0; 1024 / $1" | bc; }
 echo
@@ -205,8 +206,8 @@ done
 echo
 echo "goals: seq/ceil >= 0.9; QD1 p50/one <= 2; QD32/ceil >= 0.9; sync/link >= 0.8"
 read -r b a <<<"${R[rss_1g]}"
-echo "hhad RSS: $((b / 1024)) MiB idle, $((a / 1024)) MiB with a 1 GiB device after 64 MiB of random writes"
+echo "hhad RSS (fresh daemon): $((b / 1024)) MiB idle, $((a / 1024)) MiB with a 1 GiB device after 64 MiB of random writes"
 if [ "$quick" = 0 ]; then
 	read -r b a <<<"${R[rss_64g]}"
-	echo "hhad RSS: $((b / 1024)) MiB idle, $((a / 1024)) MiB with a 64 GiB device (bitmap 2 MiB) after 64 MiB of random writes"
+	echo "hhad RSS: $((b / 1024)) MiB before, $((a / 1024)) MiB with a 64 GiB device (bitmap 2 MiB) after 64 MiB of random writes"
 fi

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -140,6 +141,7 @@ void hha_pool_put(struct hha_disk *d, void *buf, uint32_t cap)
 void hha_pool_trim(struct hha_disk *d)
 {
 	void *list[HHA_POOL_CLASSES];
+	bool freed = false;
 
 	/* Buffers unused for a whole period go back to the system. */
 	pthread_mutex_lock(&d->pool.lock);
@@ -157,8 +159,12 @@ void hha_pool_trim(struct hha_disk *d)
 			void *p = list[c];
 			list[c] = *(void **)p;
 			free(p);
+			freed = true;
 		}
 	}
+	/* Large buffers freed by many threads stay in malloc's arenas otherwise. */
+	if (freed)
+		malloc_trim(0);
 }
 
 void hha_pool_fini(struct hha_disk *d)
