@@ -372,8 +372,12 @@ static void disk_fini(void *state)
 {
 	struct disk_mod *m = state;
 
-	while (m->list)
+	/* Stopping hhad demotes cleanly: clients' requests finish, metadata
+	 * records no crash. */
+	while (m->list) {
+		hha_disk_secondary(m->list->d);
 		disk_remove(m->list);
+	}
 	free(m);
 }
 

@@ -433,6 +433,70 @@ static void test_refusals(void **state)
 	node_fini(&b);
 }
 
+/* A raw client on a node's port: garbage, then a HELLO of an unknown version. */
+static void test_raw_peer(void **state)
+{
+	struct node a;
+	struct hha_disk_status st;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct hha_wire_hello h = { .ver_min = 7, .ver_max = 9, .security = HHA_SEC_AUTH, .protocol = 'C',
+				    .instance = 42 };
+	uint8_t frame[HHA_WIRE_HDR + HHA_WIRE_HELLO_LEN], reply[HHA_WIRE_HDR];
+	struct hha_wire_hdr hdr = { .type = HHA_W_HELLO, .plen = HHA_WIRE_HELLO_LEN }, got;
+	struct hha_wire_limits lim = { HHA_WIRE_HANDSHAKE, 0, 0 };
+	struct node dummy;
+	int fd;
+	(void)state;
+
+	node_init(&a, "r0");
+	dummy.port = free_port(); /* nobody listens there: a dials in vain */
+	node_connect(&a, &dummy, 'C', HHA_DISK_SEC_AUTH);
+	sa.sin_port = htons((uint16_t)a.port);
+	/* Garbage: the connection is closed, the node goes on. */
+	for (int64_t end = hha_now_ms() + 5000;; usleep(10000)) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		close(fd);
+		if (hha_now_ms() > end)
+			fail_msg("cannot connect to the node");
+	}
+	assert_int_equal(write(fd, "GET / HTTP/1.0\r\n\r\n0123456789012", 32), 32);
+	assert_true(read(fd, frame, sizeof(frame)) >= 0); /* its HELLO, then the close */
+	close(fd);
+	/* A HELLO with versions we do not speak: REFUSE(VERSION) comes back. */
+	strcpy(h.name, "r0");
+	hha_wire_hdr_encode(&hdr, frame);
+	hha_wire_hello_encode(&h, frame + HHA_WIRE_HDR);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+	{
+		/* Skip the node's HELLO, then expect the refusal. */
+		uint8_t skip[HHA_WIRE_HDR + HHA_WIRE_HELLO_LEN];
+		size_t n = 0;
+		while (n < sizeof(skip)) {
+			ssize_t r = read(fd, skip + n, sizeof(skip) - n);
+			assert_true(r > 0);
+			n += (size_t)r;
+		}
+		n = 0;
+		while (n < sizeof(reply)) {
+			ssize_t r = read(fd, reply + n, sizeof(reply) - n);
+			assert_true(r > 0);
+			n += (size_t)r;
+		}
+	}
+	assert_int_equal(hha_wire_hdr_decode(reply, &lim, &got, NULL), 0);
+	assert_int_equal(got.type, HHA_W_REFUSE);
+	assert_int_equal(got.aux, HHA_WR_VERSION);
+	close(fd);
+	status(&a, &st);
+	assert_non_null(strstr(st.last_refusal, "wire versions 7..9"));
+	assert_int_equal(st.cstate, HHA_CS_WFCONNECTION);
+	node_fini(&a);
+}
+
 static void test_proto_c(void **state) { (void)state; run_pair('C', HHA_DISK_SEC_AUTH); }
 static void test_proto_b(void **state) { (void)state; run_pair('B', HHA_DISK_SEC_ENCRYPT); }
 static void test_proto_a(void **state) { (void)state; run_pair('A', HHA_DISK_SEC_NONE); }
@@ -469,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_write_during_sync),
 		cmocka_unit_test(test_reconnect_bitmap),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_raw_peer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
