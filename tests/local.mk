@@ -30,3 +30,12 @@ SHELL_TESTS = \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab
+
+# NBD server: the file-backed fixture, the raw protocol client, the tests.
+check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw
+tests_nbd_hha_nbd_file_SOURCES = tests/nbd/hha-nbd-file.c
+tests_nbd_hha_nbd_file_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+tests_nbd_hha_nbd_file_LDADD = $(HHA_INTERNAL_LIBS)
+tests_nbd_nbd_raw_SOURCES = tests/nbd/nbd-raw.c
+tests_nbd_nbd_raw_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+tests_nbd_nbd_raw_LDADD = $(HHA_INTERNAL_LIBS)
