@@ -15,6 +15,8 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-error \
+	tests/unit/test-nbd-conn \
+	tests/unit/test-nbd-proto \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -39,3 +41,10 @@ tests_nbd_hha_nbd_file_LDADD = $(HHA_INTERNAL_LIBS)
 tests_nbd_nbd_raw_SOURCES = tests/nbd/nbd-raw.c
 tests_nbd_nbd_raw_CFLAGS = $(HHA_INTERNAL_CFLAGS)
 tests_nbd_nbd_raw_LDADD = $(HHA_INTERNAL_LIBS)
+tests_unit_test_nbd_proto_SOURCES = tests/unit/test-nbd-proto.c
+tests_unit_test_nbd_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_nbd_conn_SOURCES = tests/unit/test-nbd-conn.c tests/nbd/conn-harness.c \
+	tests/nbd/conn-harness.h
+tests_unit_test_nbd_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_conn_LDADD = $(UNIT_LIBS)

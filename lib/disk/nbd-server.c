@@ -106,17 +106,26 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read what the connection wants; false when it must wait (poll). */
-static bool sc_read(struct srv_conn *sc)
+/*
+ * Read what the connection wants; false when it must wait (poll). *drained
+ * tells whether the socket looked empty: a read that did not fill the room
+ * offered usually took everything, and then polling first saves the read
+ * that would only say EAGAIN (the common case at queue depth 1).
+ */
+static bool sc_read(struct srv_conn *sc, bool *drained)
 {
 	struct iovec iov[2];
 	int cnt = hha_nbd_conn_rbufs(sc->conn, iov);
+	size_t room = 0;
 	ssize_t n;
 
 	if (cnt == 0)
 		return false;
+	for (int i = 0; i < cnt; i++)
+		room += iov[i].iov_len;
 	n = readv(sc->fd, iov, cnt);
 	if (n > 0) {
+		*drained = (size_t)n < room;
 		hha_nbd_conn_received(sc->conn, (size_t)n);
 		return true;
 	}
@@ -127,7 +136,7 @@ static bool sc_read(struct srv_conn *sc)
 	if (errno == EINTR)
 		return true;
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		hha_nbd_conn_received(sc->conn, 0);
+		*drained = true;
 		return false;
 	}
 	hha_nbd_conn_eof(sc->conn, -errno);
@@ -141,6 +150,7 @@ static void *conn_main(void *arg)
 	struct hha_nbd_conn_counters ctr;
 	int64_t hs_deadline = now_ms() + HANDSHAKE_TIMEOUT_MS;
 	int64_t out_since = -1;
+	bool drained = false;
 
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = sc->fd }, { .fd = sc->efd, .events = POLLIN } };
@@ -156,7 +166,7 @@ static void *conn_main(void *arg)
 				break;
 		}
 		/* Read until the socket is empty, then sleep in poll. */
-		if ((w & HHA_NBD_CONN_READ) && sc_read(sc))
+		if ((w & HHA_NBD_CONN_READ) && !drained && sc_read(sc, &drained))
 			continue;
 		if (w & HHA_NBD_CONN_READ)
 			pfd[0].events |= POLLIN;
@@ -175,6 +185,8 @@ static void *conn_main(void *arg)
 		}
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			drained = false;
 		if (pfd[1].revents & POLLIN) {
 			efd_drain(sc->efd);
 			hha_nbd_conn_received(sc->conn, 0);
