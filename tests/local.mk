@@ -29,12 +29,16 @@ tests_unit_test_error_LDADD = $(UNIT_LIBS)
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
+	tests/nbd/clients.sh \
+	tests/nbd/filesystem.sh \
+	tests/nbd/protocol.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab
 
 # NBD server: the file-backed fixture, the raw protocol client, the tests.
 check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw
+EXTRA_DIST += tests/nbd/lib.sh tests/fuzz/corpus-nbd-server
 tests_nbd_hha_nbd_file_SOURCES = tests/nbd/hha-nbd-file.c
 tests_nbd_hha_nbd_file_CFLAGS = $(HHA_INTERNAL_CFLAGS)
 tests_nbd_hha_nbd_file_LDADD = $(HHA_INTERNAL_LIBS)
@@ -48,3 +52,5 @@ tests_unit_test_nbd_conn_SOURCES = tests/unit/test-nbd-conn.c tests/nbd/conn-har
 	tests/nbd/conn-harness.h
 tests_unit_test_nbd_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nbd_conn_LDADD = $(UNIT_LIBS)
+
+include $(top_srcdir)/tests/fuzz/local.mk

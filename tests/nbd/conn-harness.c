@@ -103,9 +103,10 @@ void harness_init(struct harness *h, struct hha_ctx *ctx, const struct hha_nbd_e
 	hha_nbd_conn_flush(h->c);
 }
 
-void harness_feed(struct harness *h, const void *data, size_t n, size_t chunk)
+size_t harness_feed(struct harness *h, const void *data, size_t n, size_t chunk)
 {
 	const uint8_t *p = data;
+	size_t fed = 0;
 
 	while (n) {
 		struct iovec iov[2];
@@ -113,10 +114,10 @@ void harness_feed(struct harness *h, const void *data, size_t n, size_t chunk)
 		size_t take = 0;
 
 		if (!(hha_nbd_conn_wants(h->c) & HHA_NBD_CONN_READ))
-			return;
+			break;
 		cnt = hha_nbd_conn_rbufs(h->c, iov);
 		if (cnt == 0)
-			return;
+			break;
 		for (int i = 0; i < cnt && n; i++) {
 			size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
 
@@ -130,9 +131,11 @@ void harness_feed(struct harness *h, const void *data, size_t n, size_t chunk)
 				break;
 		}
 		hha_nbd_conn_received(h->c, take);
+		fed += take;
 		if (hha_nbd_conn_wants(h->c) & HHA_NBD_CONN_WRITE)
 			hha_nbd_conn_flush(h->c);
 	}
+	return fed;
 }
 
 void harness_flush(struct harness *h)

@@ -31,8 +31,9 @@ struct harness {
 /* @exp may be NULL for a default export "hha" of HARNESS_DISK_SIZE bytes
  * that offers everything, min block 512, max payload 64 KiB. */
 void harness_init(struct harness *h, struct hha_ctx *ctx, const struct hha_nbd_export *exp);
-/* Feed @n bytes in pieces of at most @chunk (0: as much as the connection takes). */
-void harness_feed(struct harness *h, const void *data, size_t n, size_t chunk);
+/* Feed @n bytes in pieces of at most @chunk (0: as much as the connection
+ * takes); returns how many it took (less when it stopped wanting input). */
+size_t harness_feed(struct harness *h, const void *data, size_t n, size_t chunk);
 /* Write queued output (as the driver does when the socket is writable). */
 void harness_flush(struct harness *h);
 /* Complete deferred requests: all, newest first when @reverse. */

@@ -35,6 +35,7 @@ struct pool {
 	unsigned delay_us;
 	bool reorder;
 	bool inline_io;
+	bool trace; /* print FLUSH, TRIM and WRITE_ZEROES requests on stderr */
 	unsigned nworkers;
 	pthread_t *workers;
 };
@@ -142,6 +143,15 @@ static void pool_submit(void *ud, struct hha_nbd_req *r)
 {
 	struct pool *p = ud;
 
+	if (p->trace && r->cmd != HHA_NBD_CMD_READ && r->cmd != HHA_NBD_CMD_WRITE)
+		fprintf(stderr, "hha-nbd-file: %s offset %llu length %u%s%s\n",
+			r->cmd == HHA_NBD_CMD_FLUSH ? "FLUSH" :
+			r->cmd == HHA_NBD_CMD_TRIM  ? "TRIM" :
+						      "WRITE_ZEROES",
+			(unsigned long long)r->offset, r->len,
+			(r->flags & HHA_NBD_REQ_FUA) ? " FUA" : "",
+			(r->flags & HHA_NBD_REQ_NO_HOLE) ? " NO_HOLE" : "");
+
 	if (p->inline_io) {
 		hha_nbd_req_complete(r, do_io(p->fd, r));
 		return;
@@ -177,6 +187,7 @@ static void usage(FILE *f)
 		"  --inline             do the I/O in the reader thread (no pool)\n"
 		"  --delay-us N         delay each completion by N microseconds\n"
 		"  --reorder            complete in random order (random delays up to --delay-us)\n"
+		"  --trace              print FLUSH, TRIM and WRITE_ZEROES requests on stderr\n"
 		"  --log-level LEVEL    err, warning, notice, info (default), debug\n");
 }
 
@@ -193,7 +204,7 @@ int main(int argc, char **argv)
 {
 	enum { O_UNIX = 256, O_TCP, O_PORT_FILE, O_NAME, O_DESC, O_SIZE, O_RO, O_MIN, O_PREF,
 	       O_MAX, O_NOFLUSH, O_NOFUA, O_NOTRIM, O_NOZERO, O_MULTI, O_WORKERS, O_INLINE,
-	       O_DELAY, O_REORDER, O_LOG };
+	       O_DELAY, O_REORDER, O_LOG, O_TRACE };
 	static const struct option opts[] = {
 		{ "unix", required_argument, NULL, O_UNIX },
 		{ "tcp", required_argument, NULL, O_TCP },
@@ -215,6 +226,7 @@ int main(int argc, char **argv)
 		{ "delay-us", required_argument, NULL, O_DELAY },
 		{ "reorder", no_argument, NULL, O_REORDER },
 		{ "log-level", required_argument, NULL, O_LOG },
+		{ "trace", no_argument, NULL, O_TRACE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -276,6 +288,7 @@ int main(int argc, char **argv)
 			pool.delay_us = (unsigned)iv;
 			break;
 		case O_REORDER: pool.reorder = true; break;
+		case O_TRACE: pool.trace = true; break;
 		case O_LOG:
 			if (hha_log_level_from_string(optarg, &level) < 0) {
 				fprintf(stderr, "hha-nbd-file: invalid log level `%s'\n", optarg);
