@@ -17,6 +17,7 @@ UNIT_TESTS = \
 	tests/unit/test-error \
 	tests/unit/test-nbd-conn \
 	tests/unit/test-nbd-proto \
+	tests/unit/test-nbd-server \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -48,6 +49,9 @@ tests_nbd_nbd_raw_LDADD = $(HHA_INTERNAL_LIBS)
 tests_unit_test_nbd_proto_SOURCES = tests/unit/test-nbd-proto.c
 tests_unit_test_nbd_proto_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nbd_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_nbd_server_SOURCES = tests/unit/test-nbd-server.c
+tests_unit_test_nbd_server_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_server_LDADD = $(UNIT_LIBS)
 tests_unit_test_nbd_conn_SOURCES = tests/unit/test-nbd-conn.c tests/nbd/conn-harness.c \
 	tests/nbd/conn-harness.h
 tests_unit_test_nbd_conn_CFLAGS = $(UNIT_CFLAGS)
