@@ -38,6 +38,7 @@ struct srv_conn {
 	int efd; /* wakes the driver thread */
 	pthread_t thread;
 	struct srv_conn *next;
+	char label[96];
 };
 
 struct hha_nbd_server {
@@ -194,17 +195,20 @@ static void *conn_main(void *arg)
 		if (pfd[0].revents & POLLOUT)
 			out_since = -1;
 		if ((w & HHA_NBD_CONN_HANDSHAKE) && now_ms() >= hs_deadline) {
-			hha_notice(srv->sh.ctx, "nbd", "handshake not finished within %d s; closing",
-				   HANDSHAKE_TIMEOUT_MS / 1000);
+			hha_notice(srv->sh.ctx, "nbd", "%s: handshake not finished within %d s; closing",
+				   sc->label, HANDSHAKE_TIMEOUT_MS / 1000);
 			hha_nbd_conn_shutdown(sc->conn, true);
 		} else if (out_since >= 0 && now_ms() - out_since >= OUTPUT_STALL_MS) {
-			hha_notice(srv->sh.ctx, "nbd", "client reads no replies for %d s; closing",
-				   OUTPUT_STALL_MS / 1000);
+			hha_notice(srv->sh.ctx, "nbd", "%s: client reads no replies for %d s; closing",
+				   sc->label, OUTPUT_STALL_MS / 1000);
 			hha_nbd_conn_shutdown(sc->conn, true);
 		}
 	}
-	/* Nothing more goes out; let the backend return every request. */
+	/* Nothing more goes out (this matters when poll failed: the connection
+	 * then drops what it queued); let the backend return every request. */
 	shutdown(sc->fd, SHUT_RDWR);
+	hha_nbd_conn_shutdown(sc->conn, true);
+	(void)hha_nbd_conn_wants(sc->conn);
 	hha_nbd_conn_wait_idle(sc->conn);
 	hha_nbd_conn_counters(sc->conn, &ctr);
 
@@ -295,6 +299,7 @@ static void start_conn(struct hha_nbd_server *srv, int fd, const struct sockaddr
 		goto fail;
 	sc->srv = srv;
 	sc->fd = fd;
+	snprintf(sc->label, sizeof(sc->label), "%s", label);
 	sc->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (sc->efd < 0)
 		goto fail;

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # libFuzzer targets, built by `make fuzz` in a tree configured with
-# --enable-fuzzers and CC=clang. Run one with, e.g.:
-#   ./tests/fuzz/fuzz-nbd-server -max_total_time=20 [CORPUS_DIR]
+# --enable-fuzzers and CC=clang. Run one from the build directory with, e.g.:
+#   mkdir -p corpus
+#   ./tests/fuzz/fuzz-nbd-server -max_total_time=20 corpus $(srcdir)/tests/fuzz/corpus-nbd-server
 
 FUZZER_SAN = -fsanitize=fuzzer,address,undefined
 
