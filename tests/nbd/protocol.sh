@@ -13,6 +13,7 @@ truncate -s 64M "$tmp/disk"
 start_server rw --max-payload 256K --description "protocol test disk" --reorder --delay-us 300 \
 	"$tmp/disk"
 start_server ro --read-only "$tmp/disk"
+fds_before=$(ls /proc/"$rw_pid"/fd | wc -l)
 
 for group in handshake transmission slow; do
 	say "raw client, $group, Unix socket"
@@ -55,6 +56,14 @@ except (ConnectionResetError, BrokenPipeError):
 PY
 done
 "$nbd_raw" --unix "$rw_sock" handshake >/dev/null || fail "server unusable after garbage"
+
+# Every connection is gone and took its descriptors with it.
+for _ in $(seq 100); do
+	fds_after=$(ls /proc/"$rw_pid"/fd | wc -l)
+	[ "$fds_after" = "$fds_before" ] && break
+	sleep 0.05
+done
+[ "$fds_after" = "$fds_before" ] || fail "descriptors leaked: $fds_before before, $fds_after after"
 
 stop_server rw
 stop_server ro
