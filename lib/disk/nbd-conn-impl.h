@@ -82,6 +82,8 @@ struct hha_nbd_conn {
 	bool waiting;   /* the driver waits for a slot: wake on release */
 	bool finishing; /* DRAIN/CLOSED: wake when the last slot comes back */
 	bool dead;      /* the transport is gone: output is dropped */
+	bool sending;   /* a thread writes the output queue (with the lock dropped) */
+	bool out_blocked; /* the socket was full: the driver writes when it can */
 	bool stop;      /* the server asked the connection to finish */
 	struct hha_nbd_conn_counters ctr;
 	struct hha_nbd_slot slots[HHA_NBD_CONN_SLOTS];

@@ -10,16 +10,22 @@
 #include "disk/nbd-conn-impl.h"
 
 /*
- * A reply is written by whichever thread finishes the request, under the
- * connection's lock, as one sendmsg of header + data that never blocks.
- * What the socket does not take is queued in order behind the lock and
- * written by the driver when the socket is writable; the request's slot
- * (and so its buffer) stays busy until its last byte is out. Since slots
- * are bounded and the driver stops reading when none is free, a client
- * that does not read its replies only stalls itself.
+ * Replies. Whoever finishes a request appends its reply to the output queue
+ * under the connection's lock; then, unless another thread is sending
+ * already, it becomes the sender: it writes what is queued with the lock
+ * dropped, in one non-blocking sendmsg (header and data of each reply
+ * together), and goes on while more replies arrive, for a few rounds. So a
+ * reply is normally written by the thread that completed it, with one system
+ * call; completing threads never wait on each other's system calls, and
+ * under load several replies share one sendmsg. What the socket does not
+ * take waits, in order, for the driver, which writes it when the socket is
+ * writable. A slot (and its buffer) stays busy until its last byte is out;
+ * slots are bounded and the driver stops reading when none is free, so a
+ * client that does not read its replies only stalls itself.
  */
 
-#define FLUSH_IOV 64 /* replies gathered into one sendmsg by the flusher */
+#define SEND_IOV 64   /* iovecs per sendmsg: up to 32 replies */
+#define SEND_ROUNDS 16 /* then a backend thread leaves the rest to the driver */
 
 static void wake_locked(struct hha_nbd_conn *c)
 {
@@ -95,6 +101,9 @@ void hha_nbd_conn_drop_output_locked(struct hha_nbd_conn *c)
 	struct hha_nbd_slot *s;
 
 	c->dead = true;
+	/* A sender is writing from these slots: it drops them when it is back. */
+	if (c->sending)
+		return;
 	while ((s = c->outq_head)) {
 		c->outq_head = s->next;
 		hha_nbd_slot_release_locked(c, s);
@@ -168,26 +177,67 @@ static int slot_rest(const struct hha_nbd_slot *s, struct iovec *out)
 	return n;
 }
 
-static void enqueue_locked(struct hha_nbd_conn *c, struct hha_nbd_slot *s, bool from_driver)
+/* Write the output queue. Called with the lock held and nobody sending;
+ * returns with the lock held. */
+static void send_queue_locked(struct hha_nbd_conn *c, bool from_driver)
 {
-	bool was_empty = !c->outq_head;
+	struct iovec iov[SEND_IOV];
 
-	s->next = NULL;
-	if (c->outq_tail)
-		c->outq_tail->next = s;
-	else
-		c->outq_head = s;
-	c->outq_tail = s;
-	if (was_empty && !from_driver)
-		wake_locked(c);
+	c->sending = true;
+	for (int round = 0; c->outq_head && !c->dead; round++) {
+		struct hha_nbd_slot *s;
+		size_t total = 0, done;
+		int cnt = 0;
+		ssize_t n;
+
+		if (round == SEND_ROUNDS) {
+			if (!from_driver)
+				wake_locked(c);
+			break;
+		}
+		for (s = c->outq_head; s && cnt + 2 <= SEND_IOV; s = s->next) {
+			cnt += slot_rest(s, iov + cnt);
+			total += s->left;
+		}
+		/* The queued slots stay put while unlocked: only the sender
+		 * removes them, others only append behind them. */
+		pthread_mutex_unlock(&c->lock);
+		n = c->io.send(c->io.ud, iov, cnt);
+		pthread_mutex_lock(&c->lock);
+		if (c->dead)
+			break;
+		if (n < 0 && n != -EAGAIN) {
+			c->dead = true;
+			if (!from_driver)
+				wake_locked(c);
+			break;
+		}
+		done = n > 0 ? (size_t)n : 0;
+		while ((s = c->outq_head) && done >= s->left) {
+			done -= s->left;
+			c->outq_head = s->next;
+			if (!c->outq_head)
+				c->outq_tail = NULL;
+			hha_nbd_slot_release_locked(c, s);
+		}
+		if (s && done)
+			s->left -= done;
+		if (n < 0 || (size_t)n < total) {
+			/* The socket is full: the driver waits until it is writable. */
+			c->out_blocked = true;
+			if (!from_driver)
+				wake_locked(c);
+			break;
+		}
+	}
+	c->sending = false;
+	if (c->dead)
+		hha_nbd_conn_drop_output_locked(c);
 }
 
 void hha_nbd_slot_finish(struct hha_nbd_conn *c, struct hha_nbd_slot *s, uint32_t werr,
 			 const char *why, bool from_driver)
 {
-	struct iovec iov[2];
-	ssize_t n;
-
 	build_reply(c, s, werr, why);
 	pthread_mutex_lock(&c->lock);
 	c->ctr.requests++;
@@ -202,22 +252,16 @@ void hha_nbd_slot_finish(struct hha_nbd_conn *c, struct hha_nbd_slot *s, uint32_
 		hha_nbd_slot_release_locked(c, s);
 		goto out;
 	}
-	if (!c->outq_head) {
-		n = c->io.send(c->io.ud, iov, slot_rest(s, iov));
-		if (n >= 0 && (size_t)n == s->left) {
-			hha_nbd_slot_release_locked(c, s);
-			goto out;
-		}
-		if (n < 0 && n != -EAGAIN) {
-			hha_nbd_slot_release_locked(c, s);
-			hha_nbd_conn_drop_output_locked(c);
-			wake_locked(c);
-			goto out;
-		}
-		if (n > 0)
-			s->left -= (size_t)n;
-	}
-	enqueue_locked(c, s, from_driver);
+	s->next = NULL;
+	if (c->outq_tail)
+		c->outq_tail->next = s;
+	else
+		c->outq_head = s;
+	c->outq_tail = s;
+	/* Otherwise the sender at work, or the driver once the socket is
+	 * writable, takes it. */
+	if (!c->sending && !c->out_blocked)
+		send_queue_locked(c, from_driver);
 out:
 	pthread_mutex_unlock(&c->lock);
 }
@@ -257,46 +301,17 @@ static bool flush_hs_locked(struct hha_nbd_conn *c)
 
 void hha_nbd_conn_flush(struct hha_nbd_conn *c)
 {
-	struct iovec iov[FLUSH_IOV];
-
 	pthread_mutex_lock(&c->lock);
 	if (c->dead) {
 		c->hs_off = c->hs_len = 0;
+		hha_nbd_conn_drop_output_locked(c);
 		goto out;
 	}
 	if (!flush_hs_locked(c))
 		goto out;
-	while (c->outq_head) {
-		struct hha_nbd_slot *s;
-		int cnt = 0;
-		ssize_t n;
-		size_t done, total = 0;
-
-		/* Gather several queued replies into one sendmsg. */
-		for (s = c->outq_head; s && cnt + 2 <= FLUSH_IOV; s = s->next) {
-			cnt += slot_rest(s, iov + cnt);
-			total += s->left;
-		}
-		n = c->io.send(c->io.ud, iov, cnt);
-		if (n == -EAGAIN)
-			break;
-		if (n < 0) {
-			hha_nbd_conn_drop_output_locked(c);
-			break;
-		}
-		done = (size_t)n;
-		while ((s = c->outq_head) && done >= s->left) {
-			done -= s->left;
-			c->outq_head = s->next;
-			if (!c->outq_head)
-				c->outq_tail = NULL;
-			hha_nbd_slot_release_locked(c, s);
-		}
-		if (s && done)
-			s->left -= done;
-		if ((size_t)n < total)
-			break; /* the socket is full */
-	}
+	c->out_blocked = false;
+	if (!c->sending && c->outq_head)
+		send_queue_locked(c, true);
 out:
 	pthread_mutex_unlock(&c->lock);
 }

@@ -196,7 +196,8 @@ unsigned hha_nbd_conn_wants(struct hha_nbd_conn *c)
 
 	check_stop(c);
 	pthread_mutex_lock(&c->lock);
-	out_pending = c->hs_off < c->hs_len || c->outq_head;
+	/* Queued replies with a sender at work are that sender's business. */
+	out_pending = c->hs_off < c->hs_len || (c->outq_head && !c->sending);
 	if (c->state == HHA_NBD_CS_CLOSED || c->dead ||
 	    (c->state == HHA_NBD_CS_DRAIN && c->inflight == 0 && !out_pending)) {
 		pthread_mutex_unlock(&c->lock);

@@ -47,7 +47,8 @@ struct hha_nbd_conn_io {
 	/*
 	 * Send without blocking. Returns the bytes taken (possibly fewer than
 	 * offered), -EAGAIN when none fit, or another negative errno when the
-	 * transport is broken. Called with the connection's lock held.
+	 * transport is broken. Called by one thread at a time (not necessarily
+	 * the driver's, and without the connection's lock).
 	 */
 	ssize_t (*send)(void *ud, const struct iovec *iov, int iovcnt);
 	/* Make the driver look at the connection again (called with the lock held;
