@@ -24,3 +24,4 @@ bin_PROGRAMS += hha-ctl
 hha_ctl_SOURCES = cli/hha-ctl.c
 hha_ctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hha_ctl_LDADD = $(HHA_CLI_LIBS)
+include cli/mon/local.mk
