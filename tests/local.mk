@@ -19,6 +19,9 @@ UNIT_TESTS = \
 	tests/unit/test-error \
 	tests/unit/test-loop \
 	tests/unit/test-util \
+	tests/unit/test-mon-draw \
+	tests/unit/test-mon-layout \
+	tests/unit/test-mon-snapshot \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -43,6 +46,22 @@ tests_unit_test_util_LDADD = $(UNIT_LIBS)
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
+
+# hha-mon: the snapshot parser, the layout arithmetic and the views (no terminal needed).
+MON_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+MON_UNIT_LIBS = libhha-mon.la $(UNIT_LIBS) -lm
+tests_unit_test_mon_snapshot_SOURCES = tests/unit/test-mon-snapshot.c
+tests_unit_test_mon_snapshot_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_snapshot_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_layout_SOURCES = tests/unit/test-mon-layout.c
+tests_unit_test_mon_layout_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_layout_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_layout_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_draw_SOURCES = tests/unit/test-mon-draw.c
+tests_unit_test_mon_draw_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_draw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_draw_LDADD = $(MON_UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).

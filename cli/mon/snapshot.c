@@ -147,9 +147,11 @@ void mon_text_copy(char *dst, size_t len, const char *s)
 	/* Do not leave half a UTF-8 sequence where the copy was cut. */
 	if (s && strlen(s) >= len && i > 0) {
 		size_t k = i;
+		unsigned char lead;
 		while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
 			k--;
-		if (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0xc0)
+		lead = k > 0 ? (unsigned char)dst[k - 1] : 0;
+		if (lead >= 0xc0 && k - 1 + (lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2) > i)
 			dst[k - 1] = '\0';
 	}
 }
@@ -259,9 +261,14 @@ static void parse_load_vector(struct mon_node *n, json_object *l)
 		return;
 	n->has_load = true;
 	for (size_t i = 0; i < 3; i++)
-		n->loadavg[i] = num(json_object_array_get_idx(avg, i), 0, 1e6, 0);
+		n->loadavg[i] = json_object_is_type(avg, json_type_array) &&
+						i < json_object_array_length(avg)
+					? num(json_object_array_get_idx(avg, i), 0, 1e6, 0)
+					: 0;
 	n->ncpus = (unsigned)inum(FIELD(l, "ncpus", "cpus"), 1, 1 << 20, 1);
-	n->cpu_use = num(FIELD(l, "cpu_use"), 0, 1, 0);
+	/* Rounding on the sender may give 1.0000001: clamp rather than drop. */
+	n->cpu_use = num(FIELD(l, "cpu_use"), -0.01, 1.01, 0);
+	n->cpu_use = n->cpu_use < 0 ? 0 : n->cpu_use > 1 ? 1 : n->cpu_use;
 	n->speed = num(FIELD(l, "speed"), 1e-6, 1e6, 1.0);
 	n->mem_total = unum(FIELD(l, "mem_total"));
 	n->mem_free = unum(FIELD(l, "mem_free"));
