@@ -71,7 +71,9 @@ SHELL_TESTS = \
 	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
+	tests/e2e/mon-once.sh \
+	tests/e2e/mon-screen.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/mon-lib.sh
 include tests/fuzz/local.mk
