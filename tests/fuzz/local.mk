@@ -7,6 +7,7 @@
 FUZZ_TARGETS = \
 	tests/fuzz/fuzz-ctlproto \
 	tests/fuzz/fuzz-config \
+	tests/fuzz/fuzz-mon-snapshot \
 	$(NULL)
 
 FUZZ_CFLAGS = $(HHA_INTERNAL_CFLAGS)
@@ -24,6 +25,12 @@ tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_mon_snapshot_SOURCES = tests/fuzz/fuzz-mon-snapshot.c
+tests_fuzz_fuzz_mon_snapshot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_fuzz_fuzz_mon_snapshot_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_mon_snapshot_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mon_snapshot_LDADD = libhha-mon.la $(FUZZ_LIBS) -lm
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-fuzzers.sh
 
