@@ -137,7 +137,7 @@ void mon_draw_repl(struct mon_canvas *c, int y, int h, struct mon_ui *ui,
 
 static void vip_rows(struct rows *r, const struct mon_snapshot *s)
 {
-	int y = next_row(r);
+	int y = next_row(r), x;
 
 	if (y >= 0)
 		mon_canvas_text(r->c, 0, y, -1, MON_ST_KEY, "Virtual addresses");
@@ -158,11 +158,13 @@ static void vip_rows(struct rows *r, const struct mon_snapshot *s)
 			mon_canvas_text(r->c, 2, y, 42, MON_ST_NORMAL, v->addr);
 			mon_canvas_text(r->c, 45, y, 12, MON_ST_NORMAL, v->dev[0] ? v->dev : "-");
 			if (v->holder[0])
-				mon_canvas_text(r->c, 58, y, -1, MON_ST_GOOD, v->holder);
+				x = mon_canvas_text(r->c, 58, y, 20, MON_ST_GOOD, v->holder);
 			else if (v->holder_id)
-				mon_canvas_printf(r->c, 58, y, MON_ST_GOOD, "node %u", v->holder_id);
+				x = mon_canvas_printf(r->c, 58, y, MON_ST_GOOD, "node %u", v->holder_id);
 			else
-				mon_canvas_text(r->c, 58, y, -1, MON_ST_BAD, "nobody");
+				x = mon_canvas_text(r->c, 58, y, -1, MON_ST_BAD, "nobody");
+			if (v->note[0])
+				mon_canvas_printf(r->c, 59 + x, y, MON_ST_WARN, "(%s)", v->note);
 		}
 	}
 	next_row(r);

@@ -115,6 +115,7 @@ json_object *mon_snapshot_to_json(const struct mon_snapshot *s)
 		add(v, "holder", str(s->vips[i].holder));
 		add(v, "holder_id", s->vips[i].holder_id ? json_object_new_int64(s->vips[i].holder_id)
 							 : NULL);
+		add(v, "note", str(s->vips[i].note));
 		json_object_array_add(a, v);
 	}
 	add(o, "vips", a);
@@ -204,9 +205,10 @@ void mon_print_text(FILE *f, const struct mon_snapshot *s)
 	else if (s->nvips == 0)
 		fprintf(f, "  none\n");
 	for (size_t i = 0; i < s->nvips; i++)
-		fprintf(f, "  %-40s %-10s held by %s\n", s->vips[i].addr,
+		fprintf(f, "  %-40s %-10s held by %s%s%s%s\n", s->vips[i].addr,
 			s->vips[i].dev[0] ? s->vips[i].dev : "-",
-			s->vips[i].holder[0] ? s->vips[i].holder : "nobody");
+			s->vips[i].holder[0] ? s->vips[i].holder : "nobody",
+			s->vips[i].note[0] ? " (" : "", s->vips[i].note, s->vips[i].note[0] ? ")" : "");
 	fprintf(f, "\nresource groups:\n");
 	if (s->avail[MON_SRC_GROUPS] != MON_AVAIL_OK && s->avail[MON_SRC_GROUPS] != MON_AVAIL_MISSING)
 		unavailable(f, s, MON_SRC_GROUPS);

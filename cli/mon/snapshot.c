@@ -248,7 +248,7 @@ static struct mon_node *node_common(struct mon_snapshot *s, json_object *e, bool
 		n->self = true;
 	if (set_state && (v = FIELD(e, "state"))) {
 		n->state = parse_state(json_object_get_string(v));
-		n->age_ms = inum(FIELD(e, "age_ms", "last_heard_ms", "silent_ms"), 0, INT64_MAX, -1);
+		n->age_ms = inum(FIELD(e, "last_heard_ms_ago", "age_ms", "last_heard_ms"), 0, INT64_MAX, -1);
 	}
 	return n;
 }
@@ -283,8 +283,6 @@ static void parse_load_vector(struct mon_node *n, json_object *l)
 static int parse_load(struct mon_snapshot *s, json_object *root)
 {
 	json_object *a = list(root, "nodes");
-	/* Membership is the authority on states; run.load's copy is a fallback. */
-	bool set_state = s->avail[MON_SRC_MEMBERS] != MON_AVAIL_OK;
 
 	if (!a)
 		return bad(s, MON_SRC_LOAD, "no node list in the run.load reply");
@@ -292,7 +290,12 @@ static int parse_load(struct mon_snapshot *s, json_object *root)
 		s->nodes[i].has_load = false;
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
-		struct mon_node *n = node_common(s, e, set_state);
+		unsigned id = (unsigned)inum(FIELD(e, "id", "node_id"), 1, 65535, 0);
+		struct mon_node *n = id ? mon_snapshot_node(s, id) : NULL;
+		/* Membership is the authority on the states of the nodes it lists
+		 * (its peers); run.load's copy serves for the others, this node
+		 * among them. */
+		n = node_common(s, e, !(n && n->member));
 		if (n)
 			parse_load_vector(n, FIELD(e, "load"));
 	}
@@ -301,12 +304,22 @@ static int parse_load(struct mon_snapshot *s, json_object *root)
 
 static int parse_members(struct mon_snapshot *s, json_object *root)
 {
-	json_object *a = list(root, "nodes");
+	json_object *a = list(root, "peers");
 
-	if (!a && !(a = list(root, "members")))
+	if (!a)
+		a = list(root, "nodes");
+	/* A node without a cluster section has no peers to list. */
+	if (!a && json_object_is_type(FIELD(root, "cluster"), json_type_boolean) &&
+	    !json_object_get_boolean(FIELD(root, "cluster")))
+		return 0;
+	if (!a)
 		return bad(s, MON_SRC_MEMBERS, "no node list in the net.members reply");
-	for (size_t i = 0; i < s->nnodes; i++)
+	if (!s->self_name[0] && json_object_is_type(FIELD(root, "node"), json_type_string))
+		text(s->self_name, sizeof(s->self_name), FIELD(root, "node"));
+	for (size_t i = 0; i < s->nnodes; i++) {
 		s->nodes[i].nlinks = 0;
+		s->nodes[i].member = false;
+	}
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		struct mon_node *n = node_common(s, e, true);
@@ -315,16 +328,17 @@ static int parse_members(struct mon_snapshot *s, json_object *root)
 
 		if (!n)
 			continue;
+		n->member = true;
 		if (!FIELD(e, "state"))
 			n->state = MON_NODE_UNKNOWN;
 		for (size_t k = 0; k < nl && n->nlinks < MON_MAX_LINKS; k++) {
 			json_object *l = json_object_array_get_idx(links, k);
 			struct mon_link *ml = &n->links[n->nlinks++];
 			ml->state = parse_state(json_object_get_string(FIELD(l, "state")));
-			ml->age_ms = inum(FIELD(l, "age_ms", "last_heard_ms", "silent_ms"), 0, INT64_MAX, -1);
+			ml->age_ms = inum(FIELD(l, "last_heard_ms_ago", "age_ms", "last_heard_ms"), 0, INT64_MAX, -1);
 		}
 	}
-	/* The local node is in the list as "self", or named by the reply. */
+	/* Older formats listed this node too and said which one it was. */
 	if (FIELD(root, "self")) {
 		unsigned self = (unsigned)inum(FIELD(root, "self"), 1, 65535, 0);
 		struct mon_node *n = self ? mon_snapshot_node(s, self) : NULL;
@@ -398,6 +412,27 @@ static void set_name(char *dst, size_t len, json_object *e, const char *name)
 	}
 }
 
+/*
+ * What the disk engine's status struct gives as raw counters (bytes done of
+ * total, average speed) becomes a percentage and an ETA, only while a sync
+ * runs (the connection state says so).
+ */
+static void derive_sync(struct mon_resource *r, json_object *sync)
+{
+	double total = num(FIELD(sync, "sync_total", "total"), 1, 1e18, -1);
+	double done = num(FIELD(sync, "sync_done", "done"), 0, 1e18, -1);
+	double avg = num(FIELD(sync, "sync_speed_avg", "speed_avg"), 1e-3, 1e15, -1);
+
+	if (strncmp(r->cstate, "Sync", 4) != 0 && r->cstate[0])
+		return;
+	if (r->sync_pct < 0 && total > 0 && done >= 0 && done <= total)
+		r->sync_pct = done / total * 100;
+	if (r->speed_bps < 0 && avg > 0)
+		r->speed_bps = avg;
+	if (r->eta_s < 0 && total > 0 && done >= 0 && done <= total && r->speed_bps > 0)
+		r->eta_s = (int64_t)((total - done) / r->speed_bps + 0.5);
+}
+
 static void add_resource(struct mon_snapshot *s, json_object *e, const char *name)
 {
 	struct mon_resource *r;
@@ -416,11 +451,12 @@ static void add_resource(struct mon_snapshot *s, json_object *e, const char *nam
 	if (!json_object_is_type(sync, json_type_object))
 		sync = e; /* flat form: sync_percent, ... next to the states */
 	r->sync_pct = num(FIELD(sync, "percent", "done_pct", "sync_percent"), 0, 100, -1);
-	r->speed_bps = num(FIELD(sync, "speed_bps", "sync_speed_bps"), 0, 1e15, -1);
+	r->speed_bps = num(FIELD(sync, "speed_bps", "sync_speed_now", "sync_speed_bps"), 0, 1e15, -1);
 	r->eta_s = inum(FIELD(sync, "eta_s", "sync_eta_s"), 0, INT64_MAX, -1);
-	r->oos_bytes = inum(FIELD(e, "oos_bytes", "out_of_sync_bytes") ?:
-				    FIELD(sync, "oos_bytes", "out_of_sync_bytes"),
+	r->oos_bytes = inum(FIELD(e, "out_of_sync", "oos_bytes", "out_of_sync_bytes") ?:
+				    FIELD(sync, "out_of_sync", "oos_bytes", "out_of_sync_bytes"),
 			    0, INT64_MAX, -1);
+	derive_sync(r, sync);
 }
 
 static void add_vip(struct mon_snapshot *s, json_object *e, const char *name)
@@ -441,9 +477,15 @@ static void add_vip(struct mon_snapshot *s, json_object *e, const char *name)
 		text(v->holder, sizeof(v->holder), h);
 	} else if (v->holder_id && mon_snapshot_node(s, v->holder_id)) {
 		snprintf(v->holder, sizeof(v->holder), "%s", mon_snapshot_node(s, v->holder_id)->name);
-	} else if (boolean(FIELD(e, "here", "held"))) {
+	} else if (boolean(FIELD(e, "held", "here"))) {
 		snprintf(v->holder, sizeof(v->holder), "%s", s->self_name);
 	}
+	if (boolean(FIELD(e, "dadfailed")))
+		snprintf(v->note, sizeof(v->note), "DAD failed");
+	else if (boolean(FIELD(e, "tentative")))
+		snprintf(v->note, sizeof(v->note), "tentative");
+	else if (!v->holder[0] && boolean(FIELD(e, "owned")))
+		snprintf(v->note, sizeof(v->note), "owned here, missing");
 }
 
 static void add_group(struct mon_snapshot *s, json_object *e, const char *name)

@@ -59,6 +59,7 @@ struct mon_node {
 	bool self;
 	enum mon_node_state state;
 	int64_t age_ms;  /* since last heard; -1 unknown */
+	bool member;     /* net.members lists it: its state comes from there */
 	bool has_load;   /* the fields below are valid */
 	double loadavg[3];
 	unsigned ncpus;  /* >= 1 when has_load */
@@ -86,6 +87,7 @@ struct mon_vip {
 	char dev[32];
 	char holder[MON_NAME_MAX]; /* node name, "" when nobody holds it */
 	unsigned holder_id;        /* 0 unknown */
+	char note[32];             /* "owned, missing", "tentative", "DAD failed", or "" */
 };
 
 struct mon_group {

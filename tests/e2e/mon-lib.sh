@@ -81,11 +81,11 @@ mon_fake_data() {
  {"id":3,"name":"n3","state":"up","age_ms":80,"load":{"loadavg":[0.05,0.10,0.10],"ncpus":4,"cpu_use":0.02,"speed":1.5,"mem_total":8589934592,"mem_free":6442450944,"mem_avail":7516192768,"runon_procs":0}}
 ]}
 EOF
+	# net.members lists the peers; this node is the "node" at the top.
 	cat > "$d/net.members.json.new" <<EOF
-{"self":1,"nodes":[
- {"id":1,"name":"n1","self":true,"state":"up"},
- {"id":2,"name":"n2","state":"up","last_heard_ms":120,"links":[{"state":"up","last_heard_ms":120}]},
- {"id":3,"name":"n3","state":"$1","last_heard_ms":80,"links":[{"state":"$1","last_heard_ms":80}]}
+{"node":"n1","incarnation":4,"links":["10.0.0.1"],"peers":[
+ {"node":"n2","id":2,"state":"up","last_heard_ms_ago":120,"links":[{"state":"up","last_heard_ms_ago":120,"received":50}]},
+ {"node":"n3","id":3,"state":"$1","last_heard_ms_ago":80,"links":[{"state":"$1","last_heard_ms_ago":80,"received":50}]}
 ]}
 EOF
 	cat > "$d/disk.status.json.new" <<'EOF'
@@ -94,7 +94,8 @@ EOF
  {"name":"r1","role":"Secondary","peer_role":"Primary","cstate":"Connected","disk":"UpToDate","peer_disk":"UpToDate","oos_bytes":0}
 ]}
 EOF
-	echo '{"vips":[{"addr":"192.0.2.10/24","dev":"eth0","holder":"n1"},{"addr":"2001:db8::10/64","dev":"eth0","holder":"n2"}]}' \
+	# net.vip.list: the addresses this node holds or owns.
+	echo '[{"address":"192.0.2.10/24","dev":"eth0","held":true,"owned":true},{"address":"2001:db8::10/64","dev":"eth0","held":false,"owned":true}]' \
 		> "$d/net.vip.list.json.new"
 	# Renamed into place: the fake reads them at every request.
 	for f in "$d"/*.new; do mv "$f" "${f%.new}"; done

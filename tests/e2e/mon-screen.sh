@@ -44,6 +44,7 @@ check_view s 'CPUs and speed' '4x1.5'
 check_view r Replication 'r0 +Primary/Secondary +SyncSource +UpToDate/Inconsistent'
 mon_wait '\[#########\.+\] +42\.5% +50M/s +ETA 1:10 +out of sync 3\.5G'
 check_view v 'VIPs and resource groups' '192\.0\.2\.10/24 +eth0 +n1'
+mon_wait '2001:db8::10/64 +eth0 +nobody \(owned here, missing\)'
 mon_wait 'no groups configured'
 check_view l Load '^ +1 +2 +3 *$'
 tmx send-keys t

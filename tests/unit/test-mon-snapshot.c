@@ -129,7 +129,7 @@ static void test_bad_input(void **state)
 		  0, 1 },
 		{ MON_SRC_LOAD, "[{\"id\":5}]", 0, 1 }, /* a bare list is accepted */
 		{ MON_SRC_MEMBERS,
-		  "{\"members\":[{\"id\":6,\"links\":[1,2,3,4,5,6,7,8,9,10,11,12]}]}", 0, 1 },
+		  "{\"peers\":[{\"id\":6,\"links\":[1,2,3,4,5,6,7,8,9,10,11,12]}]}", 0, 1 },
 	};
 
 	(void)state;
@@ -259,6 +259,79 @@ static void test_vips_groups(void **state)
 	mon_snapshot_clear(&s);
 }
 
+/* The formats the modules' branches actually answer with (net: peers only, this node apart). */
+static void test_real_formats(void **state)
+{
+	static const char members[] =
+		"{\"node\":\"n1\",\"incarnation\":7,\"links\":[\"10.0.0.1\"],\"ping_reached\":0,"
+		"\"peers\":[{\"node\":\"n2\",\"id\":2,\"state\":\"late\",\"incarnation\":3,"
+		"\"last_heard_ms_ago\":650,\"ping_reached\":null,\"links\":[{\"state\":\"late\","
+		"\"last_heard_ms_ago\":650,\"received\":12},{\"state\":\"down\",\"last_heard_ms_ago\":null,"
+		"\"received\":0}]},{\"node\":\"n3\",\"id\":3,\"state\":\"init\",\"last_heard_ms_ago\":null,"
+		"\"links\":[]}],\"counters\":{}}";
+	static const char load[] =
+		"{\"nodes\":[{\"id\":1,\"name\":\"n1\",\"self\":true,\"state\":\"up\",\"age_ms\":12,"
+		"\"load\":{\"loadavg\":[0.10000000000000001,0,0],\"ncpus\":2,\"cpu_use\":0.5,\"speed\":1,"
+		"\"mem_total\":100,\"mem_free\":50,\"mem_avail\":60,\"runon_procs\":0}},"
+		"{\"id\":2,\"name\":\"n2\",\"self\":false,\"state\":\"up\",\"age_ms\":300,\"load\":null},"
+		"{\"id\":3,\"name\":\"n3\",\"self\":false,\"state\":\"dead\",\"age_ms\":null,\"load\":null,"
+		"\"error\":\"connection refused\"}]}";
+	static const char vips[] =
+		"[{\"address\":\"192.0.2.10/24\",\"dev\":\"eth0\",\"label\":null,\"held\":true,"
+		"\"owned\":true,\"vip\":true,\"tentative\":false,\"dadfailed\":false},"
+		"{\"address\":\"2001:db8::10/64\",\"dev\":\"eth0\",\"held\":true,\"owned\":false,"
+		"\"tentative\":true},{\"address\":\"192.0.2.11/24\",\"dev\":\"eth1\",\"held\":false,"
+		"\"owned\":true}]";
+	static const char disk[] =
+		"{\"resources\":[{\"name\":\"r0\",\"role\":\"Secondary\",\"peer_role\":\"Primary\","
+		"\"cstate\":\"SyncTarget\",\"dstate\":\"Inconsistent\",\"peer_dstate\":\"UpToDate\","
+		"\"out_of_sync\":1048576,\"sync_total\":4194304,\"sync_done\":3145728,"
+		"\"sync_speed_now\":2097152,\"sync_speed_avg\":1048576}]}";
+	struct mon_snapshot s = { 0 };
+	const struct mon_node *n;
+
+	(void)state;
+	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_MEMBERS, members), 0);
+	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_LOAD, load), 0);
+	assert_string_equal(s.self_name, "n1");
+	assert_int_equal(s.nnodes, 3);
+	/* This node: not a peer of itself, so run.load's state. */
+	n = mon_snapshot_node(&s, 1);
+	assert_true(n->self);
+	assert_int_equal(n->state, MON_NODE_UP);
+	assert_int_equal(n->age_ms, 12);
+	/* Peers: membership's state wins over run.load's. */
+	n = mon_snapshot_node(&s, 2);
+	assert_int_equal(n->state, MON_NODE_LATE);
+	assert_int_equal(n->age_ms, 650);
+	assert_false(n->has_load);
+	assert_int_equal(n->nlinks, 2);
+	assert_int_equal(n->links[1].state, MON_NODE_DOWN);
+	assert_int_equal(n->links[1].age_ms, -1);
+	assert_int_equal(mon_snapshot_node(&s, 3)->state, MON_NODE_UNKNOWN);
+	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_VIPS, vips), 0);
+	assert_int_equal(s.nvips, 3);
+	assert_string_equal(s.vips[0].addr, "192.0.2.10/24");
+	assert_string_equal(s.vips[0].holder, "n1");
+	assert_string_equal(s.vips[0].note, "");
+	assert_string_equal(s.vips[1].note, "tentative");
+	assert_string_equal(s.vips[2].holder, "");
+	assert_string_equal(s.vips[2].note, "owned here, missing");
+	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_DISK, disk), 0);
+	assert_string_equal(s.res[0].disk, "Inconsistent");
+	assert_string_equal(s.res[0].peer_disk, "UpToDate");
+	assert_int_equal(s.res[0].oos_bytes, 1048576);
+	assert_true(s.res[0].sync_pct > 74.99 && s.res[0].sync_pct < 75.01);
+	assert_true(s.res[0].speed_bps > 2097151 && s.res[0].speed_bps < 2097153);
+	assert_int_equal(s.res[0].eta_s, 1); /* 1 MiB left at 2 MiB/s, rounded */
+	mon_snapshot_clear(&s);
+	/* A node without a cluster section. */
+	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_MEMBERS, "{\"node\":\"solo\",\"cluster\":false}"), 0);
+	assert_int_equal(s.avail[MON_SRC_MEMBERS], MON_AVAIL_OK);
+	assert_int_equal(s.nnodes, 0);
+	mon_snapshot_clear(&s);
+}
+
 static void test_json_out(void **state)
 {
 	struct mon_snapshot s = { 0 };
@@ -322,7 +395,8 @@ int main(void)
 		cmocka_unit_test(test_load),          cmocka_unit_test(test_members_merge),
 		cmocka_unit_test(test_bad_input),     cmocka_unit_test(test_text_sanitised),
 		cmocka_unit_test(test_disk),          cmocka_unit_test(test_vips_groups),
-		cmocka_unit_test(test_json_out),      cmocka_unit_test(test_text_out),
+		cmocka_unit_test(test_real_formats),  cmocka_unit_test(test_json_out),
+		cmocka_unit_test(test_text_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
