@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "mon/feed.h"
 #include "mon/output.h"
 #include "mon/source.h"
 #include "mon/term.h"
@@ -42,14 +43,6 @@ static void on_signal(int sig)
 static void quiet_log(void *userdata, enum hha_log_level level, const char *subsys,
 		      const char *message)
 {
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t real_ms(void)
@@ -183,38 +176,25 @@ static void set_signals(void)
 	sigaction(SIGQUIT, &sa, NULL);
 }
 
-/* Refresh when due: a new snapshot replaces the shown one only when it arrived. */
-static void refresh_data(struct mon_conn *conn, struct mon_ui *ui, struct mon_snapshot *shown,
-			 int64_t *lost_at)
+/* A result from the data thread: new figures replace the shown ones; a failure keeps them. */
+static void take_result(struct mon_feed *feed, struct mon_ui *ui, struct mon_snapshot *shown)
 {
-	struct mon_snapshot next = { 0 };
+	char node[MON_NAME_MAX];
 
-	if (mon_conn_poll(conn, &next) == 0) {
-		mon_snapshot_clear(shown);
-		*shown = next;
+	if (mon_feed_take(feed, shown, &ui->lost, &ui->attempts, ui->lost_why, sizeof(ui->lost_why),
+			  node, sizeof(node)))
 		mon_ui_update(ui, shown);
-		ui->lost = false;
-		*lost_at = 0;
-		return;
-	}
-	if (!*lost_at)
-		*lost_at = mono_ms();
-	ui->lost = true;
-	ui->attempts = conn->attempts;
-	ui->lost_for_ms = mono_ms() - *lost_at;
-	snprintf(ui->lost_why, sizeof(ui->lost_why), "%s", conn->why);
-	/* The last figures stay on screen under the banner; the socket name tells where we looked. */
-	if (!shown->self_name[0] && conn->node[0])
-		snprintf(shown->self_name, sizeof(shown->self_name), "%s", conn->node);
+	if (!shown->self_name[0])
+		snprintf(shown->self_name, sizeof(shown->self_name), "%s", node);
 }
 
-static int live(struct hha_cli *cli, struct mon_conn *conn, const struct opts *o)
+static int live(struct hha_cli *cli, const struct opts *o)
 {
 	struct mon_snapshot shown = { 0 };
 	struct mon_canvas canvas = { 0 };
+	struct mon_feed feed;
 	struct mon_ui ui;
-	int64_t next_poll = 0, lost_at = 0;
-	int rc = HHA_EXIT_OK;
+	int rc = HHA_EXIT_OK, err = 0;
 	bool quit = false;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
@@ -229,38 +209,45 @@ static int live(struct hha_cli *cli, struct mon_conn *conn, const struct opts *o
 		return hha_cli_fail(cli, HHA_EXIT_FAIL, "cannot use this terminal (TERM=%s)",
 				    getenv("TERM") ? getenv("TERM") : "unset");
 	}
+	err = mon_feed_start(&feed, cli->ctx, cli->socket, CALL_TIMEOUT_MS,
+			     (int)(o->delay_s * 1000), o->delay_s * 1000 < RETRY_MS ? (int)(o->delay_s * 1000) : RETRY_MS);
+	if (err < 0) {
+		mon_term_close();
+		mon_ui_free(&ui);
+		return hha_cli_fail(cli, HHA_EXIT_FAIL, "cannot start: %s", strerror(-err));
+	}
 	while (!quit && !stop_signal) {
-		int w, h, key, wait_ms;
-		int64_t now = mono_ms();
-		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+					 { .fd = mon_feed_fd(&feed), .events = POLLIN } };
+		int w, h, key;
 
-		if (now >= next_poll) {
-			refresh_data(conn, &ui, &shown, &lost_at);
-			next_poll = now + (ui.lost ? RETRY_MS : (int64_t)(o->delay_s * 1000));
-		}
 		mon_term_size(&w, &h);
 		if ((w != canvas.w || h != canvas.h) && mon_canvas_init(&canvas, w, h, o->ascii) < 0) {
-			rc = HHA_EXIT_FAIL;
+			err = -ENOMEM;
 			break;
 		}
 		ui.now_ms = real_ms();
 		mon_draw(&canvas, &ui, &shown);
 		mon_term_show(&canvas);
-		wait_ms = (int)(next_poll - mono_ms());
-		if (poll(&pfd, 1, wait_ms > 0 ? wait_ms : 0) < 0 && errno != EINTR) {
-			rc = HHA_EXIT_FAIL;
+		/* Wake at the next second at the latest: the clock and the banner's age move. */
+		if (poll(pfd, 2, (int)(1000 - real_ms() % 1000)) < 0 && errno != EINTR) {
+			err = -errno;
 			break;
 		}
+		if (pfd[1].revents)
+			take_result(&feed, &ui, &shown);
 		while (!quit && (key = mon_term_key()) != -1)
 			if (key > 0 && !mon_ui_key(&ui, &shown, key))
 				quit = true;
 	}
 	mon_term_close();
+	/* A thread stuck on a frozen hhad is left to the exit; it owns what it uses. */
+	if (mon_feed_stop(&feed, 500))
+		mon_snapshot_clear(&shown);
 	mon_canvas_free(&canvas);
-	mon_snapshot_clear(&shown);
 	mon_ui_free(&ui);
-	if (rc != HHA_EXIT_OK)
-		return hha_cli_fail(cli, rc, "%s", strerror(errno));
+	if (err < 0)
+		rc = hha_cli_fail(cli, HHA_EXIT_FAIL, "%s", strerror(-err));
 	return rc;
 }
 
@@ -284,12 +271,13 @@ int main(int argc, char **argv)
 	/* The tool reports errors itself; library chatter only when asked. */
 	if (!getenv("HHA_LOG_LEVEL"))
 		hha_ctx_set_log_level(cli.ctx, HHA_LOG_WARNING);
-	mon_conn_init(&conn, cli.ctx, cli.socket, CALL_TIMEOUT_MS);
-	if (o.once || cli.json)
+	if (o.once || cli.json) {
+		mon_conn_init(&conn, cli.ctx, cli.socket, CALL_TIMEOUT_MS);
 		r = snapshot_once(&cli, &conn);
-	else
-		r = live(&cli, &conn, &o);
-	mon_conn_close(&conn);
+		mon_conn_close(&conn);
+	} else {
+		r = live(&cli, &o);
+	}
 	hha_ctx_free(cli.ctx);
 	return r;
 }

@@ -9,6 +9,8 @@ libhha_mon_la_SOURCES = \
 	cli/mon/draw-bars.c \
 	cli/mon/draw-tables.c \
 	cli/mon/draw.h \
+	cli/mon/feed.c \
+	cli/mon/feed.h \
 	cli/mon/layout.c \
 	cli/mon/layout.h \
 	cli/mon/output.c \
@@ -21,8 +23,8 @@ libhha_mon_la_SOURCES = \
 	cli/mon/ui.h \
 	$(NULL)
 libhha_mon_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
-libhha_mon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-libhha_mon_la_LIBADD = $(JSONC_LIBS) -lm
+libhha_mon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PTHREAD_CFLAGS)
+libhha_mon_la_LIBADD = $(JSONC_LIBS) $(PTHREAD_LIBS) -lm
 
 if HAVE_NCURSES
 bin_PROGRAMS += hha-mon
@@ -30,7 +32,7 @@ endif
 hha_mon_SOURCES = cli/hha-mon.c cli/mon/term.c cli/mon/term.h
 hha_mon_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 hha_mon_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(NCURSES_CFLAGS)
-hha_mon_LDADD = libhha-mon.la $(HHA_CLI_LIBS) $(NCURSES_LIBS) -lm
+hha_mon_LDADD = libhha-mon.la $(HHA_CLI_LIBS) $(NCURSES_LIBS) $(PTHREAD_LIBS) -lm
 
 # The stand-in hhad the screen tests talk to (tests/e2e/mon-*.sh).
 check_PROGRAMS += cli/mon/fake-hhad

@@ -56,7 +56,6 @@ struct mon_ui {
 	int64_t now_ms;     /* wall clock, for the title */
 	bool lost;          /* hhad not reachable: banner */
 	char lost_why[160];
-	int64_t lost_for_ms;
 	unsigned attempts;  /* reconnection attempts so far */
 };
 

@@ -91,6 +91,11 @@ mon_fake_start
 mon_wait_gone 'LOST CONNECTION'
 # A frozen hhad (no answer) is a lost connection too, after the call timeout.
 touch "$tmp/data/run.load.hang"
+sleep 0.3
+# Keys still answer at once while a call hangs (the calls run in their own thread).
+tmx send-keys m
+mon_wait '^ hha-mon  Memory ' 1
+tmx send-keys l
 mon_wait 'LOST CONNECTION TO hhad.*no answer from hhad in time' 8
 rm "$tmp/data/run.load.hang"
 mon_wait_gone 'LOST CONNECTION' 8
