@@ -12,6 +12,18 @@
 
 #include "mon/feed.h"
 
+/* @ms from now on @clock, for the timed waits. */
+static void deadline(struct timespec *t, clockid_t clock, int ms)
+{
+	clock_gettime(clock, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
 static void *feed_main(void *arg)
 {
 	struct mon_feed *f = arg;
@@ -38,13 +50,7 @@ static void *feed_main(void *arg)
 		if (write(f->pipe[1], "x", 1) < 0 && errno != EAGAIN)
 			break;
 		wait_ms = r == 0 ? f->delay_ms : f->retry_ms;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait_ms / 1000;
-		until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		deadline(&until, CLOCK_MONOTONIC, wait_ms);
 		while (!f->stop && pthread_cond_timedwait(&f->wake, &f->lock, &until) != ETIMEDOUT)
 			;
 	}
@@ -117,13 +123,7 @@ bool mon_feed_stop(struct mon_feed *f, int wait_ms)
 		f->stop = true;
 		pthread_cond_signal(&f->wake);
 		pthread_mutex_unlock(&f->lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wait_ms / 1000;
-		until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		deadline(&until, CLOCK_REALTIME, wait_ms);
 		/* Stuck in a call to a frozen hhad: the process is about to exit anyway. */
 		if (pthread_timedjoin_np(f->thread, NULL, &until) != 0)
 			return false;
