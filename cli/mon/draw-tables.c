@@ -149,22 +149,22 @@ static void vip_rows(struct rows *r, const struct mon_snapshot *s)
 			mon_canvas_text(r->c, 2, y, -1, MON_ST_DIM, "no virtual addresses");
 	} else {
 		if ((y = next_row(r)) >= 0)
-			mon_canvas_printf(r->c, 2, y, MON_ST_DIM, "%-42s %-12s %s", "ADDRESS", "DEVICE",
+			mon_canvas_printf(r->c, 2, y, MON_ST_DIM, "%-40s %-10s %s", "ADDRESS", "DEVICE",
 					  "HELD BY");
 		for (size_t i = 0; i < s->nvips; i++) {
 			const struct mon_vip *v = &s->vips[i];
 			if ((y = next_row(r)) < 0)
 				continue;
-			mon_canvas_text(r->c, 2, y, 42, MON_ST_NORMAL, v->addr);
-			mon_canvas_text(r->c, 45, y, 12, MON_ST_NORMAL, v->dev[0] ? v->dev : "-");
+			mon_canvas_text(r->c, 2, y, 40, MON_ST_NORMAL, v->addr);
+			mon_canvas_text(r->c, 43, y, 10, MON_ST_NORMAL, v->dev[0] ? v->dev : "-");
 			if (v->holder[0])
-				x = mon_canvas_text(r->c, 58, y, 20, MON_ST_GOOD, v->holder);
+				x = mon_canvas_text(r->c, 54, y, 12, MON_ST_GOOD, v->holder);
 			else if (v->holder_id)
-				x = mon_canvas_printf(r->c, 58, y, MON_ST_GOOD, "node %u", v->holder_id);
+				x = mon_canvas_printf(r->c, 54, y, MON_ST_GOOD, "node %u", v->holder_id);
 			else
-				x = mon_canvas_text(r->c, 58, y, -1, MON_ST_BAD, "nobody");
+				x = mon_canvas_text(r->c, 54, y, -1, MON_ST_BAD, "nobody");
 			if (v->note[0])
-				mon_canvas_printf(r->c, 59 + x, y, MON_ST_WARN, "(%s)", v->note);
+				mon_canvas_printf(r->c, 55 + x, y, MON_ST_WARN, "(%s)", v->note);
 		}
 	}
 	next_row(r);

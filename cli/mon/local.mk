@@ -39,3 +39,5 @@ check_PROGRAMS += cli/mon/fake-hhad
 cli_mon_fake_hhad_SOURCES = cli/mon/fake-hhad.c
 cli_mon_fake_hhad_CFLAGS = $(HHA_INTERNAL_CFLAGS)
 cli_mon_fake_hhad_LDADD = $(HHA_INTERNAL_LIBS)
+
+EXTRA_DIST += cli/mon/capture-views.sh

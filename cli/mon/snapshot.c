@@ -485,7 +485,7 @@ static void add_vip(struct mon_snapshot *s, json_object *e, const char *name)
 	else if (boolean(FIELD(e, "tentative")))
 		snprintf(v->note, sizeof(v->note), "tentative");
 	else if (!v->holder[0] && boolean(FIELD(e, "owned")))
-		snprintf(v->note, sizeof(v->note), "owned here, missing");
+		snprintf(v->note, sizeof(v->note), "owned, missing");
 }
 
 static void add_group(struct mon_snapshot *s, json_object *e, const char *name)

@@ -201,18 +201,21 @@ static void draw_title(struct mon_canvas *c, const struct mon_ui *ui, const stru
 	mon_canvas_text(c, c->w - (int)strlen(right), 0, -1, MON_ST_TITLE, right);
 }
 
+/* Two lines: what happens (always fits), then why (may be cut on the right). */
 static void draw_banner(struct mon_canvas *c, int y, const struct mon_ui *ui,
 			const struct mon_snapshot *s)
 {
-	char age[48] = "nothing to show yet";
+	char age[48];
 
+	snprintf(age, sizeof(age), "%s", s->nnodes || s->nres ? "figures below are old"
+							: "nothing to show yet");
 	if (s->time_ms > 0 && ui->now_ms >= s->time_ms)
-		snprintf(age, sizeof(age), "figures %lld s old",
+		snprintf(age, sizeof(age), "figures below are %lld s old",
 			 (long long)((ui->now_ms - s->time_ms) / 1000));
-	mon_canvas_fill(c, 0, y, c->w, 1, ' ', MON_ST_BANNER);
-	/* The reason last: on a narrow screen it is the part that may be cut. */
-	mon_canvas_printf(c, 1, y, MON_ST_BANNER, "LOST CONNECTION TO hhad, retrying (attempt %u, %s): %s",
-			  ui->attempts, age, ui->lost_why);
+	mon_canvas_fill(c, 0, y, c->w, 2, ' ', MON_ST_BANNER);
+	mon_canvas_printf(c, 1, y, MON_ST_BANNER, "LOST CONNECTION TO hhad, retrying (attempt %u); %s",
+			  ui->attempts, age);
+	mon_canvas_text(c, 1, y + 1, c->w - 2, MON_ST_BANNER, ui->lost_why);
 }
 
 static void draw_totals(struct mon_canvas *c, int y, const struct mon_ui *ui,
@@ -226,7 +229,7 @@ static void draw_totals(struct mon_canvas *c, int y, const struct mon_ui *ui,
 				  t.up == 1 ? "" : "s", t.cpus, t.cpus == 1 ? "" : "s");
 	x += 3 + mon_canvas_printf(c, x + 3, y, t.late ? MON_ST_LATE : MON_ST_DIM, "%u late", t.late);
 	x += 2 + mon_canvas_printf(c, x + 2, y, t.dead ? MON_ST_DEAD : MON_ST_DIM, "%u dead", t.dead);
-	mon_canvas_printf(c, x + 2, y, MON_ST_DIM, "(%u known)   refresh every %.1f s", t.nodes,
+	mon_canvas_printf(c, x + 2, y, MON_ST_DIM, "(%u known)   refresh every %g s", t.nodes,
 			  ui->delay_s);
 }
 
@@ -281,8 +284,10 @@ void mon_draw(struct mon_canvas *c, struct mon_ui *ui, const struct mon_snapshot
 		return;
 	}
 	draw_title(c, ui, s);
-	if (ui->lost)
-		draw_banner(c, y++, ui, s);
+	if (ui->lost) {
+		draw_banner(c, y, ui, s);
+		y += 2;
+	}
 	if (ui->totals)
 		draw_totals(c, y++, ui, s);
 	switch (ui->view) {

@@ -24,7 +24,7 @@ expect '^ +2 n2 +up +0\.97 +97 +2 +1\.00 +3\.0G +4\.0G +3$'
 expect '^ +3 n3 +late '
 expect '^  r0 +Primary/Secondary SyncSource UpToDate/Inconsistent sync 42\.5% 50M/s ETA 1:10 out-of-sync 3\.5G$'
 expect '^  192\.0\.2\.10/24 +eth0 +held by n1$'
-expect '^  2001:db8::10/64 +eth0 +held by nobody \(owned here, missing\)$'
+expect '^  2001:db8::10/64 +eth0 +held by nobody \(owned, missing\)$'
 expect '^  no groups configured$'
 
 "$mon" --socket "$tmp/sock" --json > "$tmp/out" || fail "--json exit $?"

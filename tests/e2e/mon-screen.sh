@@ -44,7 +44,7 @@ check_view s 'CPUs and speed' '4x1.5'
 check_view r Replication 'r0 +Primary/Secondary +SyncSource +UpToDate/Inconsistent'
 mon_wait '\[#########\.+\] +42\.5% +50M/s +ETA 1:10 +out of sync 3\.5G'
 check_view v 'VIPs and resource groups' '192\.0\.2\.10/24 +eth0 +n1'
-mon_wait '2001:db8::10/64 +eth0 +nobody \(owned here, missing\)'
+mon_wait '2001:db8::10/64 +eth0 +nobody \(owned, missing\)'
 mon_wait 'no groups configured'
 check_view l Load '^ +1 +2 +3 *$'
 tmx send-keys t
@@ -85,7 +85,8 @@ mon_wait '^ +1 +2 +3 *$'
 # hhad goes away: a banner, retries, the last figures kept; it comes back.
 mon_fake_kill
 mon_wait 'LOST CONNECTION TO hhad, retrying'
-mon_wait 'retrying \(attempt [2-9]'
+mon_wait 'retrying \(attempt [2-9]\); figures below are [0-9]+ s old'
+mon_wait "^ cannot connect to hhad at $tmp/sock"
 grep -q '0.97' "$tmp/screen" || fail "last figures dropped"
 mon_fake_start
 mon_wait_gone 'LOST CONNECTION'
@@ -96,7 +97,8 @@ sleep 0.3
 tmx send-keys m
 mon_wait '^ hha-mon  Memory ' 1
 tmx send-keys l
-mon_wait 'LOST CONNECTION TO hhad.*no answer from hhad in time' 8
+mon_wait '^ no answer from hhad in time' 8
+mon_wait 'LOST CONNECTION TO hhad, retrying'
 rm "$tmp/data/run.load.hang"
 mon_wait_gone 'LOST CONNECTION' 8
 

@@ -213,7 +213,7 @@ static void test_tables(void **state)
 	assert_true(mon_ui_key(&f->ui, &f->s, 'v'));
 	draw(f);
 	assert_shows(f, " hha-mon  VIPs and resource groups");
-	assert_shows(f, "  192.0.2.10/24                              eth0         n1");
+	assert_shows(f, "  192.0.2.10/24                            eth0       n1");
 	assert_shows(f, "Resource groups\n  no groups configured");
 	/* A module hhad does not have: "not available", not a failure. */
 	mon_snapshot_unavailable(&f->s, MON_SRC_DISK, true, "unknown command");
@@ -273,9 +273,12 @@ static void test_small_and_banner(void **state)
 	assert_int_equal(mon_canvas_init(&f->c, 80, 24, true), 0);
 	f->ui.lost = true;
 	f->ui.attempts = 3;
+	f->ui.now_ms = 1700000005000;
+	f->s.time_ms = 1700000000000;
 	snprintf(f->ui.lost_why, sizeof(f->ui.lost_why), "hhad closed the connection");
 	draw(f);
-	assert_shows(f, "LOST CONNECTION TO hhad, retrying (attempt 3");
+	assert_shows(f, "LOST CONNECTION TO hhad, retrying (attempt 3); figures below are 5 s old");
+	assert_shows(f, "\n hhad closed the connection");
 	/* The last figures stay under the banner. */
 	assert_shows(f, "0.97");
 }

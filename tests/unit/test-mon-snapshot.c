@@ -316,7 +316,7 @@ static void test_real_formats(void **state)
 	assert_string_equal(s.vips[0].note, "");
 	assert_string_equal(s.vips[1].note, "tentative");
 	assert_string_equal(s.vips[2].holder, "");
-	assert_string_equal(s.vips[2].note, "owned here, missing");
+	assert_string_equal(s.vips[2].note, "owned, missing");
 	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_DISK, disk), 0);
 	assert_string_equal(s.res[0].disk, "Inconsistent");
 	assert_string_equal(s.res[0].peer_disk, "UpToDate");
