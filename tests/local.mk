@@ -6,6 +6,7 @@ AM_TESTS_ENVIRONMENT = \
 	HHA_BUILDDIR='$(abs_top_builddir)'; export HHA_BUILDDIR; \
 	HHA_SRCDIR='$(abs_top_srcdir)'; export HHA_SRCDIR; \
 	HHA_LAB_TESTS='$(ENABLE_LAB_TESTS)'; export HHA_LAB_TESTS; \
+	HHA_SANITIZERS='$(ENABLE_SANITIZERS)'; export HHA_SANITIZERS; \
 	CMOCKA_MESSAGE_OUTPUT=STDOUT; export CMOCKA_MESSAGE_OUTPUT; \
 	$(NULL)
 
@@ -71,6 +72,8 @@ SHELL_TESTS = \
 	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
+	tests/e2e/lab-selftest.sh \
+	tests/e2e/core-daemon.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \
 	$(NULL)
