@@ -74,6 +74,7 @@ SHELL_TESTS = \
 	tests/symbols.sh \
 	tests/e2e/lab-selftest.sh \
 	tests/e2e/core-daemon.sh \
+	tests/e2e/mon-lab.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \
 	$(NULL)

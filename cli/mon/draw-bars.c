@@ -135,8 +135,10 @@ static void draw_bar(struct mon_canvas *c, int bx, int bw, int by, int bh, doubl
 
 static void draw_scale(struct mon_canvas *c, int by, int bh, enum mon_view v, double top)
 {
+	/* Each label is the value at the top edge of its cell (the bottom edge for 0),
+	 * where a bar of that value ends: the middle one is top/2 for an even height. */
 	int rows[3] = { by, by + bh / 2, by + bh - 1 };
-	double vals[3] = { top, top * (bh - 1 - bh / 2) / (bh - 1 > 0 ? bh - 1 : 1), 0 };
+	double vals[3] = { top, bh > 0 ? top * (bh - bh / 2) / bh : 0, 0 };
 	bool a = c->ascii;
 
 	mon_canvas_fill(c, SCALE_W - 1, by, 1, bh, a ? '|' : 0x2502, MON_ST_DIM);
