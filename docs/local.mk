@@ -3,6 +3,7 @@ dist_doc_DATA += \
 	docs/ARCHITECTURE.md \
 	docs/control-protocol.md \
 	docs/exit-codes.md \
+	docs/hha-mon.md \
 	docs/hybridha.conf.md \
 	$(NULL)
 EXTRA_DIST += docs/hybridha.conf.md.in
