@@ -265,7 +265,8 @@ void mon_draw_bars(struct mon_canvas *c, int y, int h, struct mon_ui *ui,
 {
 	const struct mon_node *shown[MON_MAX_NODES];
 	int detail_h = ui->detail ? DETAIL_H : 0, bh = h - 4 - detail_h, by = y + 2;
-	int width = c->w - SCALE_W - 1, digits = 1, x0;
+	/* One cell on either side for the scroll marks (< and >). */
+	int width = c->w - SCALE_W - 2, digits = 1, x0;
 	size_t n = mon_shown_nodes(ui, s, shown, MON_MAX_NODES), sel = 0, vis, hidden;
 	struct mon_columns cols;
 	double vmax = 0, top;
@@ -306,7 +307,7 @@ void mon_draw_bars(struct mon_canvas *c, int y, int h, struct mon_ui *ui,
 		top = mon_scale_sticky(ui->top[ui->view], vmax, 1.0);
 	ui->top[ui->view] = top;
 	vis = n - ui->first < cols.fit ? n - ui->first : cols.fit;
-	x0 = SCALE_W + (width - (int)vis * cols.col_w) / 2;
+	x0 = SCALE_W + 1 + (width - (int)vis * cols.col_w) / 2;
 	draw_scale(c, by, bh, ui->view, top);
 	for (size_t i = 0; i < vis; i++)
 		draw_column(c, x0 + (int)i * cols.col_w, &cols, by, bh, top, ui, shown[ui->first + i]);

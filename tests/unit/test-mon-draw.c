@@ -300,24 +300,27 @@ static void test_scrolling(void **state)
 	assert_int_equal(mon_snapshot_parse(&f->s, MON_SRC_LOAD, json), 0);
 	mon_ui_update(&f->ui, &f->s);
 	draw(f);
-	/* 72 columns, 3 cells each: 24 of 40 nodes, a marker saying more are right. */
-	assert_shows(f, "nodes 1-24 of 40");
+	/* 71 columns, 3 cells each: 23 of 40 nodes, a mark saying more are right. */
+	assert_shows(f, "nodes 1-23 of 40");
 	assert_int_equal(mon_canvas_at(&f->c, 79, 21), '>');
 	assert_true(mon_ui_key(&f->ui, &f->s, MON_KEY_END));
 	draw(f);
-	assert_shows(f, "nodes 17-40 of 40");
-	assert_shows(f, "40");
+	assert_shows(f, "nodes 18-40 of 40");
+	assert_shows(f, " 18 19 20");
+	assert_shows(f, " 39 40\n");
 	assert_int_equal(mon_canvas_at(&f->c, 7, 21), '<');
+	assert_int_equal(mon_canvas_at(&f->c, 79, 21), ' ');
 	for (int i = 0; i < 30; i++)
 		assert_true(mon_ui_key(&f->ui, &f->s, '-'));
 	draw(f);
-	assert_shows(f, "nodes 10-33 of 40");
+	assert_shows(f, "nodes 10-32 of 40");
 	assert_true(mon_ui_key(&f->ui, &f->s, MON_KEY_HOME));
 	draw(f);
-	assert_shows(f, "nodes 1-24 of 40");
+	assert_shows(f, "nodes 1-23 of 40");
+	assert_shows(f, "\n          1  2  3  4"); /* ids clear of the marks */
 	assert_true(mon_ui_key(&f->ui, &f->s, MON_KEY_PGDN));
 	draw(f);
-	assert_shows(f, "nodes 2-25 of 40");
+	assert_shows(f, "nodes 2-24 of 40");
 }
 
 static void test_utf8(void **state)
