@@ -47,7 +47,7 @@ sleep 1
 mon_screen
 for id in 1 2 3; do
 	h=$(mon_bar_height $id)
-	[ "$h" -ge 0 ] && [ "$h" -le 3 ] || fail "idle bar $id is $h rows high"
+	[ "$h" -ge 0 ] && [ "$h" -le 2 ] || fail "idle bar $id is $h rows high"
 done
 
 # Two busy loops in node 2's cgroup: its bar rises, 1 and 3 stay low.
@@ -56,7 +56,9 @@ n=100
 while :; do
 	mon_screen
 	h1=$(mon_bar_height 1) h2=$(mon_bar_height 2) h3=$(mon_bar_height 3)
-	[ "$h2" -ge 8 ] && [ "$h1" -le 3 ] && [ "$h3" -le 3 ] && break
+	# 5 of 24 rows is a load of 0.2: other tests share these two CPUs, so
+	# the loops may get well under both; idle nodes stay at their first row.
+	[ "$h2" -ge 5 ] && [ "$h1" -le 2 ] && [ "$h3" -le 2 ] && break
 	n=$((n - 1))
 	[ "$n" -gt 0 ] || fail "bar 2 did not rise alone: 1=$h1 2=$h2 3=$h3"
 	sleep 0.1
