@@ -8,4 +8,6 @@ hybridhainclude_HEADERS = \
 	include/hybridha/ctx.h \
 	include/hybridha/error.h \
 	include/hybridha/hybridha.h \
+	include/hybridha/load.h \
+	include/hybridha/run.h \
 	$(NULL)

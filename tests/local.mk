@@ -20,6 +20,9 @@ UNIT_TESTS = \
 	tests/unit/test-error \
 	tests/unit/test-loop \
 	tests/unit/test-util \
+	tests/unit/test-run-proto \
+	tests/unit/test-run-place \
+	tests/unit/test-load-codec \
 	tests/unit/test-mon-draw \
 	tests/unit/test-mon-layout \
 	tests/unit/test-mon-snapshot \
@@ -48,6 +51,16 @@ tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
 
+tests_unit_test_run_proto_SOURCES = tests/unit/test-run-proto.c
+tests_unit_test_run_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_run_place_SOURCES = tests/unit/test-run-place.c
+tests_unit_test_run_place_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_place_LDADD = $(UNIT_LIBS)
+tests_unit_test_load_codec_SOURCES = tests/unit/test-load-codec.c
+tests_unit_test_load_codec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_load_codec_LDADD = $(UNIT_LIBS)
+
 # hha-mon: the snapshot parser, the layout arithmetic and the views (no terminal needed).
 MON_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 MON_UNIT_LIBS = libhha-mon.la $(UNIT_LIBS) -lm
@@ -74,10 +87,14 @@ SHELL_TESTS = \
 	tests/symbols.sh \
 	tests/e2e/lab-selftest.sh \
 	tests/e2e/core-daemon.sh \
+	tests/e2e/run-launch.sh \
+	tests/e2e/run-stream.sh \
+	tests/e2e/run-auto.sh \
+	tests/e2e/run-security.sh \
 	tests/e2e/mon-lab.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/mon-lib.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh
 include tests/fuzz/local.mk

@@ -17,6 +17,7 @@
 #include "core/internal.h"
 #include "core/util.h"
 #include "daemon.h"
+#include "run.h"
 
 struct options {
 	const char *config;
@@ -219,6 +220,9 @@ int main(int argc, char **argv)
 	struct hha_io *sig_io = NULL;
 	sigset_t mask;
 
+	/* The run service's per-launch helper is this binary started afresh. */
+	if (argc >= 2 && strcmp(argv[1], "--run-session") == 0)
+		return hhad_run_session_main(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	if (hha_ctx_new(&d.ctx) < 0)

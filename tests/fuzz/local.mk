@@ -7,6 +7,8 @@
 FUZZ_TARGETS = \
 	tests/fuzz/fuzz-ctlproto \
 	tests/fuzz/fuzz-config \
+	tests/fuzz/fuzz-run-request \
+	tests/fuzz/fuzz-run-frame \
 	tests/fuzz/fuzz-mon-snapshot \
 	$(NULL)
 
@@ -25,6 +27,16 @@ tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_run_request_SOURCES = tests/fuzz/fuzz-run-request.c
+tests_fuzz_fuzz_run_request_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_run_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_run_request_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_run_frame_SOURCES = tests/fuzz/fuzz-run-frame.c
+tests_fuzz_fuzz_run_frame_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_run_frame_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_run_frame_LDADD = $(FUZZ_LIBS)
 
 tests_fuzz_fuzz_mon_snapshot_SOURCES = tests/fuzz/fuzz-mon-snapshot.c
 tests_fuzz_fuzz_mon_snapshot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
