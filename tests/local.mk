@@ -6,6 +6,7 @@ AM_TESTS_ENVIRONMENT = \
 	HHA_BUILDDIR='$(abs_top_builddir)'; export HHA_BUILDDIR; \
 	HHA_SRCDIR='$(abs_top_srcdir)'; export HHA_SRCDIR; \
 	HHA_LAB_TESTS='$(ENABLE_LAB_TESTS)'; export HHA_LAB_TESTS; \
+	HHA_SANITIZERS='$(ENABLE_SANITIZERS)'; export HHA_SANITIZERS; \
 	CMOCKA_MESSAGE_OUTPUT=STDOUT; export CMOCKA_MESSAGE_OUTPUT; \
 	$(NULL)
 
@@ -14,7 +15,17 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
+	tests/unit/test-config \
+	tests/unit/test-ctlproto \
 	tests/unit/test-error \
+	tests/unit/test-loop \
+	tests/unit/test-util \
+	tests/unit/test-run-proto \
+	tests/unit/test-run-place \
+	tests/unit/test-load-codec \
+	tests/unit/test-mon-draw \
+	tests/unit/test-mon-layout \
+	tests/unit/test-mon-snapshot \
 	tests/unit/test-nbd-conn \
 	tests/unit/test-nbd-proto \
 	tests/unit/test-nbd-server \
@@ -23,23 +34,79 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
 
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_config_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_ctlproto_SOURCES = tests/unit/test-ctlproto.c
+tests_unit_test_ctlproto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ctlproto_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_loop_SOURCES = tests/unit/test-loop.c
+tests_unit_test_loop_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_loop_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_util_SOURCES = tests/unit/test-util.c
+tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LIBS)
+
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
 
+tests_unit_test_run_proto_SOURCES = tests/unit/test-run-proto.c
+tests_unit_test_run_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_run_place_SOURCES = tests/unit/test-run-place.c
+tests_unit_test_run_place_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_place_LDADD = $(UNIT_LIBS)
+tests_unit_test_load_codec_SOURCES = tests/unit/test-load-codec.c
+tests_unit_test_load_codec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_load_codec_LDADD = $(UNIT_LIBS)
+
+# hha-mon: the snapshot parser, the layout arithmetic and the views (no terminal needed).
+MON_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+MON_UNIT_LIBS = libhha-mon.la $(UNIT_LIBS) -lm
+tests_unit_test_mon_snapshot_SOURCES = tests/unit/test-mon-snapshot.c
+tests_unit_test_mon_snapshot_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_snapshot_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_layout_SOURCES = tests/unit/test-mon-layout.c
+tests_unit_test_mon_layout_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_layout_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_layout_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_draw_SOURCES = tests/unit/test-mon-draw.c
+tests_unit_test_mon_draw_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_draw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_draw_LDADD = $(MON_UNIT_LIBS)
+
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
+	tests/config-doc.sh \
+	tests/headers.sh \
+	tests/hhad-daemon.sh \
+	tests/install.sh \
+	tests/symbols.sh \
+	tests/e2e/lab-selftest.sh \
+	tests/e2e/core-daemon.sh \
+	tests/e2e/run-launch.sh \
+	tests/e2e/run-stream.sh \
+	tests/e2e/run-auto.sh \
+	tests/e2e/run-security.sh \
+	tests/e2e/mon-lab.sh \
+	tests/e2e/mon-once.sh \
+	tests/e2e/mon-screen.sh \
 	tests/nbd/clients.sh \
 	tests/nbd/filesystem.sh \
 	tests/nbd/protocol.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh
 
 # NBD server: the file-backed fixture, the raw protocol client, the tests.
 check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw
-EXTRA_DIST += tests/nbd/lib.sh tests/fuzz/corpus-nbd-server
+EXTRA_DIST += tests/nbd/lib.sh
 tests_nbd_hha_nbd_file_SOURCES = tests/nbd/hha-nbd-file.c
 tests_nbd_hha_nbd_file_CFLAGS = $(HHA_INTERNAL_CFLAGS)
 tests_nbd_hha_nbd_file_LDADD = $(HHA_INTERNAL_LIBS)
@@ -57,4 +124,4 @@ tests_unit_test_nbd_conn_SOURCES = tests/unit/test-nbd-conn.c tests/nbd/conn-har
 tests_unit_test_nbd_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nbd_conn_LDADD = $(UNIT_LIBS)
 
-include $(top_srcdir)/tests/fuzz/local.mk
+include tests/fuzz/local.mk

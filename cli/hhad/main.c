@@ -17,6 +17,7 @@
 #include "core/internal.h"
 #include "core/util.h"
 #include "daemon.h"
+#include "run.h"
 
 struct options {
 	const char *config;
@@ -26,6 +27,7 @@ struct options {
 	const char *log_level;
 	bool foreground;
 	bool check;
+	bool schema;
 };
 
 static void usage(FILE *f)
@@ -44,6 +46,7 @@ static void usage(FILE *f)
 		"  -f, --foreground      stay in the foreground and log to stderr\n"
 		"  -l, --log-level LVL   err, warning, notice, info (default) or debug\n"
 		"      --check-config    validate the configuration and exit (0 = valid)\n"
+		"      --config-schema   print every configuration key as a Markdown table\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -104,7 +107,7 @@ static void signal_cb(struct hha_io *io, int fd, uint32_t events, void *userdata
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CHECK = 256 };
+	enum { OPT_CHECK = 256, OPT_SCHEMA };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
@@ -113,6 +116,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "config-schema", no_argument, NULL, OPT_SCHEMA },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +132,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = true; break;
 		case 'l': o->log_level = optarg; break;
 		case OPT_CHECK: o->check = true; break;
+		case OPT_SCHEMA: o->schema = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("hhad %s\n", PACKAGE_VERSION); exit(0);
 		default: usage(stderr); return -1;
@@ -147,11 +152,8 @@ static int check_config(struct hha_ctx *ctx, const char *path)
 	struct hha_config *cfg;
 
 	if (hha_config_load(ctx, path, &cfg) < 0) {
-		const char *m = hha_last_error();
-		/* Drop the function-name prefix: people want the file's name first. */
-		if (strncmp(m, "hha_config_load: ", 17) == 0)
-			m += 17;
-		fprintf(stderr, "%s\n", m);
+		/* Without the function-name prefix: people want the file's name first. */
+		fprintf(stderr, "%s\n", hhad_error_text());
 		return 1;
 	}
 	printf("%s: valid\n", hha_config_path(cfg));
@@ -218,10 +220,18 @@ int main(int argc, char **argv)
 	struct hha_io *sig_io = NULL;
 	sigset_t mask;
 
+	/* The run service's per-launch helper is this binary started afresh. */
+	if (argc >= 2 && strcmp(argv[1], "--run-session") == 0)
+		return hhad_run_session_main(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	if (hha_ctx_new(&d.ctx) < 0)
 		return 1;
+	if (o.schema) {
+		hha_schema_print_markdown(&hha_conf_schema, stdout);
+		hha_ctx_free(d.ctx);
+		return 0;
+	}
 	if (o.check) {
 		ret = check_config(d.ctx, o.config);
 		hha_ctx_free(d.ctx);
@@ -239,7 +249,7 @@ int main(int argc, char **argv)
 	d.started_ms = hha_now_ms();
 	d.config_path = strdup(o.config ? o.config : HHA_CONFIG_DEFAULT_PATH);
 	if (hha_config_load(d.ctx, d.config_path, &d.cfg) < 0) {
-		fprintf(stderr, "hhad: %s\n", hha_last_error());
+		fprintf(stderr, "hhad: %s\n", hhad_error_text());
 		goto out;
 	}
 	if (hhad_update_admin_group(&d, d.cfg) < 0) {

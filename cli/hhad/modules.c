@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "run.h"
 
 const struct hhad_module *const hhad_modules[] = {
 	&hhad_module_core,
+	&hhad_module_run,
 	NULL,
 };

@@ -9,5 +9,7 @@
 #include <hybridha/clock.h>
 #include <hybridha/config.h>
 #include <hybridha/ctl.h>
+#include <hybridha/load.h>
+#include <hybridha/run.h>
 
 #endif /* HYBRIDHA_HYBRIDHA_H */
