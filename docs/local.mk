@@ -5,6 +5,7 @@ dist_doc_DATA += \
 	docs/exit-codes.md \
 	docs/hha-mon.md \
 	docs/hybridha.conf.md \
+	docs/nbd.md \
 	$(NULL)
 EXTRA_DIST += docs/hybridha.conf.md.in
 
