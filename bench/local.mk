@@ -1,3 +1,4 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 EXTRA_DIST += bench/run-vs-ssh.sh
 EXTRA_DIST += bench/disk-replication.sh
+EXTRA_DIST += bench/nbd-server.sh

@@ -43,3 +43,5 @@ bin_PROGRAMS += hha-disk
 hha_disk_SOURCES = cli/hha-disk.c cli/hha-disk.h cli/hha-disk-print.c
 hha_disk_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hha_disk_LDADD = $(HHA_CLI_LIBS)
+# hha-mon (built when ncursesw is found).
+include cli/mon/local.mk

@@ -5,7 +5,9 @@ dist_doc_DATA += \
 	docs/disk.md \
 	docs/exit-codes.md \
 	docs/hha-disk.md \
+	docs/hha-mon.md \
 	docs/hybridha.conf.md \
+	docs/nbd.md \
 	docs/wire-protocol.md \
 	$(NULL)
 EXTRA_DIST += docs/hybridha.conf.md.in

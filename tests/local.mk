@@ -29,6 +29,12 @@ UNIT_TESTS = \
 	tests/unit/test-disk-state \
 	tests/unit/test-disk-inflight \
 	tests/unit/test-disk-pair \
+	tests/unit/test-mon-draw \
+	tests/unit/test-mon-layout \
+	tests/unit/test-mon-snapshot \
+	tests/unit/test-nbd-conn \
+	tests/unit/test-nbd-proto \
+	tests/unit/test-nbd-server \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -87,6 +93,21 @@ tests_unit_test_wire_sec_LDADD = $(UNIT_LIBS)
 tests_unit_test_wire_codec_SOURCES = tests/unit/test-wire-codec.c
 tests_unit_test_wire_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_wire_codec_LDADD = $(UNIT_LIBS)
+# hha-mon: the snapshot parser, the layout arithmetic and the views (no terminal needed).
+MON_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+MON_UNIT_LIBS = libhha-mon.la $(UNIT_LIBS) -lm
+tests_unit_test_mon_snapshot_SOURCES = tests/unit/test-mon-snapshot.c
+tests_unit_test_mon_snapshot_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_snapshot_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_layout_SOURCES = tests/unit/test-mon-layout.c
+tests_unit_test_mon_layout_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_layout_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_layout_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_draw_SOURCES = tests/unit/test-mon-draw.c
+tests_unit_test_mon_draw_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_draw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_draw_LDADD = $(MON_UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
@@ -111,4 +132,34 @@ SHELL_TESTS = \
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
 EXTRA_DIST += tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
+	tests/e2e/mon-lab.sh \
+	tests/e2e/mon-once.sh \
+	tests/e2e/mon-screen.sh \
+	tests/nbd/clients.sh \
+	tests/nbd/filesystem.sh \
+	tests/nbd/protocol.sh \
+	$(NULL)
+TESTS += $(SHELL_TESTS)
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh
+
+# NBD server: the file-backed fixture, the raw protocol client, the tests.
+check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw
+EXTRA_DIST += tests/nbd/lib.sh
+tests_nbd_hha_nbd_file_SOURCES = tests/nbd/hha-nbd-file.c
+tests_nbd_hha_nbd_file_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+tests_nbd_hha_nbd_file_LDADD = $(HHA_INTERNAL_LIBS)
+tests_nbd_nbd_raw_SOURCES = tests/nbd/nbd-raw.c
+tests_nbd_nbd_raw_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+tests_nbd_nbd_raw_LDADD = $(HHA_INTERNAL_LIBS)
+tests_unit_test_nbd_proto_SOURCES = tests/unit/test-nbd-proto.c
+tests_unit_test_nbd_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_nbd_server_SOURCES = tests/unit/test-nbd-server.c
+tests_unit_test_nbd_server_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_server_LDADD = $(UNIT_LIBS)
+tests_unit_test_nbd_conn_SOURCES = tests/unit/test-nbd-conn.c tests/nbd/conn-harness.c \
+	tests/nbd/conn-harness.h
+tests_unit_test_nbd_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_conn_LDADD = $(UNIT_LIBS)
+
 include tests/fuzz/local.mk

@@ -9,26 +9,6 @@
 #include "disk/engine.h"
 
 /*
- * Until the NBD server is merged into this branch its functions are weak
- * references: hha_disk_export() then fails with ENOTSUP instead of the
- * library failing to link. A tree that has lib/disk/nbd-server.c must
- * define HHA_HAVE_NBD_SERVER (weak references do not pull members out of a
- * static archive). This block goes once the server is merged.
- */
-#ifndef HHA_HAVE_NBD_SERVER
-#pragma weak hha_nbd_server_new
-#pragma weak hha_nbd_server_listen_unix
-#pragma weak hha_nbd_server_listen_tcp
-#pragma weak hha_nbd_server_set_enabled
-#pragma weak hha_nbd_server_set_read_only
-#pragma weak hha_nbd_server_free
-#pragma weak hha_nbd_req_complete
-#define NBD_MISSING() (!hha_nbd_server_new)
-#else
-#define NBD_MISSING() 0
-#endif
-
-/*
  * What the export offers: FLUSH and FUA (durable on both stores under
  * protocol C), TRIM and WRITE_ZEROES (replicated), and multi-connection: a
  * FLUSH on any connection is a barrier through the one engine behind all of
@@ -51,8 +31,6 @@ HHA_EXPORT int hha_disk_export(struct hha_disk *d, const struct hha_disk_export_
 
 	if (!o || o->struct_size < sizeof(*o))
 		return hha_error(-EINVAL, __func__, "missing options");
-	if (NBD_MISSING())
-		return hha_error(-ENOTSUP, __func__, "this build has no NBD server");
 	unix_path = o->unix_path;
 	tcp_addr = o->tcp_addr;
 	tcp_port = o->tcp_port;

@@ -28,3 +28,15 @@ libhha_internal_la_SOURCES += \
 	lib/disk/wire-sec.c \
 	lib/disk/wire-sec.h \
 	$(NULL)
+
+# NBD server (the device applications see).
+libhha_internal_la_SOURCES += \
+	lib/disk/nbd-conn.c \
+	lib/disk/nbd-conn.h \
+	lib/disk/nbd-conn-impl.h \
+	lib/disk/nbd-conn-out.c \
+	lib/disk/nbd-proto.c \
+	lib/disk/nbd-proto.h \
+	lib/disk/nbd-server.c \
+	lib/disk/nbd-server.h \
+	$(NULL)

@@ -11,6 +11,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz-run-frame \
 	tests/fuzz/fuzz-wire \
 	tests/fuzz/fuzz-md \
+	tests/fuzz/fuzz-mon-snapshot \
+	tests/fuzz/fuzz-nbd-server \
 	$(NULL)
 
 FUZZ_CFLAGS = $(HHA_INTERNAL_CFLAGS)
@@ -48,6 +50,18 @@ tests_fuzz_fuzz_md_SOURCES = tests/fuzz/fuzz-md.c
 tests_fuzz_fuzz_md_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_md_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_md_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_mon_snapshot_SOURCES = tests/fuzz/fuzz-mon-snapshot.c
+tests_fuzz_fuzz_mon_snapshot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_fuzz_fuzz_mon_snapshot_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_mon_snapshot_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mon_snapshot_LDADD = libhha-mon.la $(FUZZ_LIBS) -lm
+
+# The NBD server: a client's bytes into the connection state machine.
+tests_fuzz_fuzz_nbd_server_SOURCES = tests/fuzz/fuzz-nbd-server.c tests/nbd/conn-harness.c \
+	tests/nbd/conn-harness.h
+tests_fuzz_fuzz_nbd_server_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_nbd_server_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_nbd_server_LDADD = $(FUZZ_LIBS)
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-fuzzers.sh
 
