@@ -252,28 +252,28 @@ static enum hs_result handshake(struct hha_disk *d, struct hha_conn *c)
 		return HS_FAIL;
 	}
 	if (peer.ver_max < HHA_WIRE_VERSION_MIN || peer.ver_min > HHA_WIRE_VERSION_MAX) {
-		refuse(c, HHA_WR_VERSION, "");
 		hs_log(d, c->peer_desc, "refused: the peer speaks wire versions %u..%u, we speak %u..%u",
 		       peer.ver_min, peer.ver_max, HHA_WIRE_VERSION_MIN, HHA_WIRE_VERSION_MAX);
+		refuse(c, HHA_WR_VERSION, "");
 		return HS_FAIL;
 	}
 	if (strcmp(peer.name, d->name) != 0) {
-		refuse(c, HHA_WR_NAME, d->name);
 		hs_log(d, c->peer_desc, "refused: the peer's resource is `%s', ours is `%s'", peer.name, d->name);
+		refuse(c, HHA_WR_NAME, d->name);
 		return HS_FAIL;
 	}
 	if (peer.security != me.security) {
 		static const char *const modes[] = { "none", "auth", "encrypt" };
-		refuse(c, HHA_WR_SECURITY, modes[me.security]);
 		hs_log(d, c->peer_desc, "refused: the peer uses security `%s', we use `%s'",
 		       modes[peer.security], modes[me.security]);
+		refuse(c, HHA_WR_SECURITY, modes[me.security]);
 		return HS_FAIL;
 	}
 	if (peer.protocol != me.protocol) {
 		char p[2] = { (char)me.protocol, 0 };
-		refuse(c, HHA_WR_PROTOCOL, p);
 		hs_log(d, c->peer_desc, "refused: the peer uses protocol %c, we use %c", peer.protocol,
 		       me.protocol);
+		refuse(c, HHA_WR_PROTOCOL, p);
 		return HS_FAIL;
 	}
 	if (peer.instance == me.instance) {
@@ -297,8 +297,8 @@ static enum hs_result handshake(struct hha_disk *d, struct hha_conn *c)
 	}
 	hha_wire_auth_mac(d->key, d->keylen, !c->initiator, hi, ha, mac);
 	if (!hha_wire_mac_equal(mac, pmac)) {
-		refuse(c, HHA_WR_AUTH, "");
 		hs_log(d, c->peer_desc, "refused: authentication failed (wrong shared secret?)");
+		refuse(c, HHA_WR_AUTH, "");
 		return HS_FAIL;
 	}
 	if (hha_wire_sec_init(&c->sec, d->net.security, d->key, d->keylen, c->initiator ? me.nonce : peer.nonce,
