@@ -124,6 +124,25 @@ check "a trim past the end gets EINVAL" grep -q '^trim-past-end error=22' <<<"$o
 check "the connection goes on after each (5 valid reads answered)" \
 	[ "$(grep -c '^valid-read error=0' <<<"$out")" = 5 ]
 
+# -- a secondary's export in read-only mode ----------------------------------
+for h in n1 n2; do
+	[ $h = n1 ] && peer=n2 || peer=n1
+	b=$(disk_backing "$h" r6 16M)
+	dk "$h" r6 create-md "$b" >/dev/null
+	if [ $h = n2 ]; then dk n2 r6 attach "$b" --export-secondary read-only >/dev/null
+	else dk n1 r6 attach "$b" >/dev/null; fi
+	dk "$h" r6 connect "$(lab_addr $h):7806" "$(lab_addr $peer):7806" --connect-int 300 >/dev/null
+done
+dk n1 r6 wait-connect -t 10 >/dev/null && dk n1 r6 primary --force >/dev/null
+lab_exec n1 qemu-io -f raw -c "write -P 0x5a 0 64k" "$(disk_uri n1 r6)" >/dev/null
+check "r6 in sync" dk n1 r6 wait-sync -t 30
+check "a read-only secondary export serves clients, read-only" \
+	grep -q 'is_read_only: true' <<<"$(lab_exec n2 nbdinfo "$(disk_uri n2 r6)")"
+check "... reads the secondary's copy" \
+	grep -q 'read 65536/65536' <<<"$(lab_exec n2 qemu-io -r -f raw -c 'read -P 0x5a 0 64k' "$(disk_uri n2 r6)" 2>&1)"
+check "... and refuses writes" not lab_exec n2 qemu-io -f raw -c "write -P 0 0 4k" "$(disk_uri n2 r6)"
+dk n1 r6 secondary >/dev/null
+
 check "hhad on n1 still serves" alive n1
 check "hhad on n2 still serves" alive n2
 check "r0 still in sync" dk n1 r0 wait-sync -t 10
