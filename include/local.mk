@@ -7,4 +7,5 @@ pkginclude_HEADERS += \
 	include/hybridha/ctx.h \
 	include/hybridha/error.h \
 	include/hybridha/hybridha.h \
+	include/hybridha/membership.h \
 	$(NULL)

@@ -15,6 +15,10 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-error \
+	tests/unit/test-hb-proto \
+	tests/unit/test-hb-lease \
+	tests/unit/test-member-fsm \
+	tests/unit/test-membership \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -23,6 +27,19 @@ endif
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_hb_proto_SOURCES = tests/unit/test-hb-proto.c
+tests_unit_test_hb_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_hb_lease_SOURCES = tests/unit/test-hb-lease.c
+tests_unit_test_hb_lease_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_lease_LDADD = $(UNIT_LIBS)
+tests_unit_test_member_fsm_SOURCES = tests/unit/test-member-fsm.c
+tests_unit_test_member_fsm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_member_fsm_LDADD = $(UNIT_LIBS)
+tests_unit_test_membership_SOURCES = tests/unit/test-membership.c
+tests_unit_test_membership_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_membership_LDADD = $(UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).

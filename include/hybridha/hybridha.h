@@ -9,5 +9,6 @@
 #include <hybridha/clock.h>
 #include <hybridha/config.h>
 #include <hybridha/ctl.h>
+#include <hybridha/membership.h>
 
 #endif /* HYBRIDHA_HYBRIDHA_H */
