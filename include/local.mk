@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-pkginclude_HEADERS += \
+hybridhaincludedir = $(includedir)/hybridha
+hybridhainclude_HEADERS = \
 	include/hybridha/clock.h \
 	include/hybridha/common.h \
 	include/hybridha/config.h \

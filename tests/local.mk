@@ -14,7 +14,11 @@ UNIT_LIBS = $(HHA_INTERNAL_LIBS) $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
+	tests/unit/test-config \
+	tests/unit/test-ctlproto \
 	tests/unit/test-error \
+	tests/unit/test-loop \
+	tests/unit/test-util \
 	tests/unit/test-hb-proto \
 	tests/unit/test-hb-lease \
 	tests/unit/test-member-fsm \
@@ -23,6 +27,22 @@ UNIT_TESTS = \
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
+
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_config_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_ctlproto_SOURCES = tests/unit/test-ctlproto.c
+tests_unit_test_ctlproto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ctlproto_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_loop_SOURCES = tests/unit/test-loop.c
+tests_unit_test_loop_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_loop_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_util_SOURCES = tests/unit/test-util.c
+tests_unit_test_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
@@ -44,6 +64,12 @@ tests_unit_test_membership_LDADD = $(UNIT_LIBS)
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
+	tests/config-doc.sh \
+	tests/headers.sh \
+	tests/hhad-daemon.sh \
+	tests/install.sh \
+	tests/symbols.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab
+include tests/fuzz/local.mk

@@ -53,6 +53,7 @@ struct client {
 	int fds[MAX_QUEUED_FDS];
 	size_t nfds;
 	struct hhad_req *deferred;
+	bool eof;           /* the client shut down its side: answer, then close */
 	bool closing;       /* close once the output is flushed */
 	struct client *next;
 };
@@ -89,11 +90,11 @@ static bool cred_is_admin(struct hhad *d, int fd, const struct ucred *cred)
 
 static void client_update_events(struct client *c)
 {
-	uint32_t ev = EPOLLIN | EPOLLRDHUP;
+	uint32_t ev = c->eof ? 0 : EPOLLIN | EPOLLRDHUP;
 
 	/* A closing client is freed from its own callback, which EPOLLOUT triggers
 	 * soon; freeing it here could pull it from under a running dispatch. */
-	if (c->out_len > c->out_off || c->closing)
+	if (c->out_len > c->out_off || c->closing || (c->eof && !c->deferred))
 		ev |= EPOLLOUT;
 	hha_io_set_events(c->io, ev);
 }
@@ -171,12 +172,14 @@ static void req_free(struct hhad_req *req)
 static void req_done(struct hhad_req *req)
 {
 	if (req->listed) {
-		struct hhad_req **p = &req->c->deferred;
+		struct client *c = req->c;
+		struct hhad_req **p = &c->deferred;
 		while (*p && *p != req)
 			p = &(*p)->next;
 		if (*p)
 			*p = req->next;
 		req_free(req);
+		client_update_events(c); /* a half-closed client may now be closed */
 	} else {
 		req->answered = true;
 	}
@@ -344,6 +347,24 @@ static void take_fds(struct client *c, struct msghdr *mh)
 	}
 }
 
+/* Answer every complete line held; an overlong one gets E2BIG and is dropped. */
+static void drain_lines(struct client *c)
+{
+	char *line;
+	size_t len;
+	int r;
+
+	while (!c->closing && (r = hha_linebuf_next(&c->in, &line, &len)) != 0) {
+		if (r == -E2BIG) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "request too long (limit %d bytes)", HHA_CTL_MAX_LINE);
+			send_error(c, NULL, E2BIG, msg);
+			continue;
+		}
+		dispatch(c, line, len);
+	}
+}
+
 static void client_read(struct client *c)
 {
 	for (int rounds = 0; rounds < 16 && !c->closing; rounds++) {
@@ -355,22 +376,11 @@ static void client_read(struct client *c)
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
 				     .msg_controllen = sizeof(cbuf.buf) };
 		size_t avail;
-		char *sp, *line;
-		size_t len;
+		char *sp;
 		ssize_t n;
-		int r;
 
 		/* Drain complete lines first so the buffer has room. */
-		while ((r = hha_linebuf_next(&c->in, &line, &len)) != 0 && !c->closing) {
-			if (r == -E2BIG) {
-				char msg[128];
-				snprintf(msg, sizeof(msg), "request too long (limit %d bytes)",
-					 HHA_CTL_MAX_LINE);
-				send_error(c, NULL, E2BIG, msg);
-				continue;
-			}
-			dispatch(c, line, len);
-		}
+		drain_lines(c);
 		sp = hha_linebuf_space(&c->in, &avail);
 		if (!sp)
 			continue; /* next() will report the overlong line */
@@ -386,24 +396,18 @@ static void client_read(struct client *c)
 		}
 		take_fds(c, &mh);
 		if (n == 0) {
-			/* Answer what is complete, then close. */
-			while ((r = hha_linebuf_next(&c->in, &line, &len)) == 1 && !c->closing)
-				dispatch(c, line, len);
-			c->closing = true;
-			c->out_off = c->out_len = 0; /* nobody reads any more */
+			/* Half-closed (`echo REQ | socat`): answer what is complete,
+			 * including later answers of waiting commands, then close.
+			 * A last line without its newline still counts. */
+			if (c->in.len > c->in.start && !c->in.discarding)
+				hha_linebuf_feed(&c->in, "\n", 1);
+			drain_lines(c);
+			c->eof = true;
+			client_update_events(c);
 			break;
 		}
 		hha_linebuf_commit(&c->in, (size_t)n);
-		while ((r = hha_linebuf_next(&c->in, &line, &len)) != 0 && !c->closing) {
-			if (r == -E2BIG) {
-				char msg[128];
-				snprintf(msg, sizeof(msg), "request too long (limit %d bytes)",
-					 HHA_CTL_MAX_LINE);
-				send_error(c, NULL, E2BIG, msg);
-				continue;
-			}
-			dispatch(c, line, len);
-		}
+		drain_lines(c);
 	}
 }
 
@@ -417,7 +421,7 @@ static void client_cb(struct hha_io *io, int fd, uint32_t events, void *userdata
 		c->closing = true, c->out_off = c->out_len = 0;
 	if (events & EPOLLOUT)
 		client_flush(c);
-	if (c->closing && c->out_off == c->out_len)
+	if ((c->closing || (c->eof && !c->deferred)) && c->out_off == c->out_len)
 		client_free(c);
 }
 

@@ -26,6 +26,7 @@ struct options {
 	const char *log_level;
 	bool foreground;
 	bool check;
+	bool schema;
 };
 
 static void usage(FILE *f)
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 		"  -f, --foreground      stay in the foreground and log to stderr\n"
 		"  -l, --log-level LVL   err, warning, notice, info (default) or debug\n"
 		"      --check-config    validate the configuration and exit (0 = valid)\n"
+		"      --config-schema   print every configuration key as a Markdown table\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -104,7 +106,7 @@ static void signal_cb(struct hha_io *io, int fd, uint32_t events, void *userdata
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CHECK = 256 };
+	enum { OPT_CHECK = 256, OPT_SCHEMA };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
@@ -113,6 +115,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "config-schema", no_argument, NULL, OPT_SCHEMA },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +131,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = true; break;
 		case 'l': o->log_level = optarg; break;
 		case OPT_CHECK: o->check = true; break;
+		case OPT_SCHEMA: o->schema = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("hhad %s\n", PACKAGE_VERSION); exit(0);
 		default: usage(stderr); return -1;
@@ -222,6 +226,11 @@ int main(int argc, char **argv)
 		return 2;
 	if (hha_ctx_new(&d.ctx) < 0)
 		return 1;
+	if (o.schema) {
+		hha_schema_print_markdown(&hha_conf_schema, stdout);
+		hha_ctx_free(d.ctx);
+		return 0;
+	}
 	if (o.check) {
 		ret = check_config(d.ctx, o.config);
 		hha_ctx_free(d.ctx);

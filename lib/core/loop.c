@@ -24,6 +24,7 @@ struct hha_timer {
 	hha_timer_cb cb;
 	void *userdata;
 	int64_t deadline; /* -1 when disarmed */
+	uint64_t fired_round;
 	bool dead;
 	struct hha_timer *next; /* all timers of the loop */
 };
@@ -33,6 +34,7 @@ struct hha_loop {
 	bool quit;
 	struct hha_io *dead_ios;
 	struct hha_timer *timers;
+	uint64_t round;
 	int dispatching;
 };
 
@@ -204,12 +206,24 @@ int hha_loop_run_once(struct hha_loop *loop, int max_wait_ms)
 		if (!io->dead)
 			io->cb(io, io->fd, evs[i].events, io->userdata);
 	}
+	/* Due timers fire earliest first, each at most once per round (one
+	 * re-armed for the past waits for the next round). */
 	now = hha_now_ms();
-	for (struct hha_timer *t = loop->timers; t; t = t->next) {
-		if (t->dead || t->deadline < 0 || t->deadline > now)
-			continue;
-		t->deadline = -1;
-		t->cb(t, t->userdata);
+	loop->round++;
+	for (;;) {
+		struct hha_timer *best = NULL;
+		for (struct hha_timer *t = loop->timers; t; t = t->next) {
+			if (t->dead || t->deadline < 0 || t->deadline > now ||
+			    t->fired_round == loop->round)
+				continue;
+			if (!best || t->deadline < best->deadline)
+				best = t;
+		}
+		if (!best)
+			break;
+		best->deadline = -1;
+		best->fired_round = loop->round;
+		best->cb(best, best->userdata);
 	}
 	loop->dispatching--;
 	if (!loop->dispatching)

@@ -515,3 +515,60 @@ bool hha_json_bool(json_object *o, const char *key, bool dflt)
 
 	return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : dflt;
 }
+
+static const char *type_name(const struct hha_schema *s)
+{
+	switch (s->type) {
+	case HHA_SCH_OBJECT: return "object";
+	case HHA_SCH_MAP: return "map of names";
+	case HHA_SCH_ARRAY: return "array";
+	case HHA_SCH_STRING: return "string";
+	case HHA_SCH_NAME: return "name";
+	case HHA_SCH_PATH: return "path";
+	case HHA_SCH_INT: return "integer";
+	case HHA_SCH_NUMBER: return "number";
+	case HHA_SCH_BOOL: return "boolean";
+	case HHA_SCH_ENUM: return "enum";
+	case HHA_SCH_SIZE: return "size";
+	case HHA_SCH_IPADDR: return "IP address";
+	case HHA_SCH_IPPREFIX: return "address/prefix";
+	case HHA_SCH_HOSTPORT: return "address:port";
+	}
+	return "?";
+}
+
+static void print_rows(const struct hha_schema *s, const char *path, FILE *f)
+{
+	char sub[512], extra[256];
+
+	for (const struct hha_schema *k = s->sub; k && k->key; k++) {
+		join_path(sub, sizeof(sub), path, k->key);
+		extra[0] = '\0';
+		if (k->type == HHA_SCH_ENUM)
+			choices_text(k->choices, extra, sizeof(extra));
+		else if ((k->type == HHA_SCH_INT || k->type == HHA_SCH_NUMBER) && (k->min || k->max))
+			snprintf(extra, sizeof(extra), "%lld..%lld", (long long)k->min, (long long)k->max);
+		else if (k->type == HHA_SCH_ARRAY && k->sub)
+			snprintf(extra, sizeof(extra), "of %s", type_name(k->sub));
+		fprintf(f, "| `%s` | %s%s%s | %s | %s |\n", sub, type_name(k), *extra ? " " : "",
+			extra, (k->flags & HHA_SCH_REQUIRED) ? "**required**" : k->def ? k->def : "—",
+			k->doc ? k->doc : "");
+		if (k->type == HHA_SCH_OBJECT) {
+			print_rows(k, sub, f);
+		} else if (k->type == HHA_SCH_MAP && k->sub) {
+			char m[512];
+			snprintf(m, sizeof(m), "%s.NAME", sub);
+			print_rows(k->sub, m, f);
+		} else if (k->type == HHA_SCH_ARRAY && k->sub && k->sub->type == HHA_SCH_OBJECT) {
+			char m[512];
+			snprintf(m, sizeof(m), "%s[]", sub);
+			print_rows(k->sub, m, f);
+		}
+	}
+}
+
+void hha_schema_print_markdown(const struct hha_schema *s, FILE *f)
+{
+	fprintf(f, "| key | type | default | meaning |\n|---|---|---|---|\n");
+	print_rows(s, "", f);
+}

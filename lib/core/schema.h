@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -72,3 +73,6 @@ bool hha_json_bool(json_object *o, const char *key, bool dflt);
 int hha_parse_hostport(const char *s, int def_port, char *addr, size_t addrlen, int *port);
 
 #endif /* HHA_CORE_SCHEMA_H */
+
+/* Write a Markdown table of every key of @s (path, type, default, meaning) to @f. */
+void hha_schema_print_markdown(const struct hha_schema *s, FILE *f);
