@@ -9,4 +9,5 @@ hybridhainclude_HEADERS = \
 	include/hybridha/error.h \
 	include/hybridha/hybridha.h \
 	include/hybridha/membership.h \
+	include/hybridha/vip.h \
 	$(NULL)

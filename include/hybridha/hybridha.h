@@ -10,5 +10,6 @@
 #include <hybridha/config.h>
 #include <hybridha/ctl.h>
 #include <hybridha/membership.h>
+#include <hybridha/vip.h>
 
 #endif /* HYBRIDHA_HYBRIDHA_H */
