@@ -9,6 +9,10 @@ hhad_SOURCES = \
 	cli/hhad/hhad.h \
 	cli/hhad/main.c \
 	cli/hhad/modules.c \
+	cli/hhad/net.c \
+	cli/hhad/net.h \
+	cli/hhad/net-int.h \
+	cli/hhad/net-vip.c \
 	cli/hhad/verbs-core.c \
 	$(NULL)
 hhad_CFLAGS = $(HHA_INTERNAL_CFLAGS)
@@ -24,3 +28,8 @@ bin_PROGRAMS += hha-ctl
 hha_ctl_SOURCES = cli/hha-ctl.c
 hha_ctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hha_ctl_LDADD = $(HHA_CLI_LIBS)
+
+bin_PROGRAMS += hha-net
+hha_net_SOURCES = cli/hha-net.c cli/hha-net.h cli/hha-net-vip.c
+hha_net_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+hha_net_LDADD = $(HHA_CLI_LIBS)

@@ -4,7 +4,10 @@
 
 #include "daemon.h"
 
+extern const struct hhad_module hhad_module_net;
+
 const struct hhad_module *const hhad_modules[] = {
 	&hhad_module_core,
+	&hhad_module_net,
 	NULL,
 };
