@@ -69,6 +69,7 @@ SHELL_TESTS = \
 	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
+	tests/e2e/net-vip.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab

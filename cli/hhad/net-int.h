@@ -23,6 +23,7 @@ struct net_vip {
 	unsigned count, interval_ms, left;
 	int64_t dad_deadline;
 	struct hha_timer *timer;
+	struct hhad_req *pending; /* net.vip.add answered once IPv6 DAD is over */
 };
 
 struct net {

@@ -10,10 +10,42 @@
 #include "core/internal.h"
 #include "net-int.h"
 
+static json_object *add_result(const struct net_vip *v, bool added)
+{
+	json_object *res = json_object_new_object();
+
+	json_object_object_add(res, "address", json_object_new_string(v->prefixed));
+	json_object_object_add(res, "dev", json_object_new_string(v->dev));
+	json_object_object_add(res, "added", json_object_new_boolean(added));
+	return res;
+}
+
+/* Answer a deferred net.vip.add: @err 0 = usable now. */
+static void answer(struct net_vip *v, int err, const char *msg)
+{
+	struct hhad_req *req = v->pending;
+
+	if (!req)
+		return;
+	v->pending = NULL;
+	if (err)
+		hhad_req_fail(req, err, "%s", msg);
+	else
+		hhad_req_reply(req, add_result(v, true));
+}
+
+static void cancel_pending(struct hhad_req *req, void *ud)
+{
+	struct net_vip *v = ud;
+
+	v->pending = NULL;
+}
+
 static void vip_free(struct net_vip *v)
 {
 	if (!v)
 		return;
+	answer(v, -ECANCELED, "the VIP was given up before it became usable");
 	hha_timer_free(v->timer);
 	free(v);
 }
@@ -55,15 +87,20 @@ static void on_announce(struct hha_timer *t, void *ud)
 
 	if (v->family == AF_INET6 && !v->nodad && hha_vip_query(n->ctx, v->addr, v->dev, &info) == 0) {
 		if (info.dadfailed) {
-			snprintf(msg, sizeof(msg), "%s on %s: duplicate address detection failed",
-				 v->prefixed, v->dev);
+			snprintf(msg, sizeof(msg), "%s on %s: duplicate address detection failed: "
+				 "another node answers for it", v->prefixed, v->dev);
 			emit_vip(n, v, "dadfailed", msg);
+			answer(v, -EADDRNOTAVAIL, msg);
 			v->left = 0;
 		} else if (info.tentative && hha_now_ms() < v->dad_deadline) {
 			hha_timer_arm_in(t, 20);
 			return;
+		} else if (info.tentative) {
+			snprintf(msg, sizeof(msg), "%s on %s still tentative after 3 s", v->prefixed, v->dev);
+			answer(v, -ETIMEDOUT, msg);
 		}
 	}
+	answer(v, 0, NULL);
 	if (v->left > 0) {
 		if (hha_vip_announce_once(n->ctx, v->addr, v->dev) < 0)
 			hha_warn(n->ctx, "net", "%s", hha_last_error());
@@ -138,7 +175,6 @@ int net_verb_vip_add(void *state, struct hhad_req *req, json_object *args)
 	struct net *n = state;
 	struct net_vip *v, *old;
 	struct hha_vip_opts o = { .size = sizeof(o) };
-	json_object *res;
 	int r = vip_new(n, args, true, &v);
 
 	if (r < 0)
@@ -157,11 +193,13 @@ int net_verb_vip_add(void *state, struct hhad_req *req, json_object *args)
 	v->owned = true;
 	start_announce(v);
 	emit_vip(n, v, r == 0 ? "added" : "reannounced", NULL);
-	res = json_object_new_object();
-	json_object_object_add(res, "address", json_object_new_string(v->prefixed));
-	json_object_object_add(res, "dev", json_object_new_string(v->dev));
-	json_object_object_add(res, "added", json_object_new_boolean(r == 0));
-	return hhad_req_reply(req, res);
+	if (r == 0 && v->family == AF_INET6 && !v->nodad) {
+		/* Answer when the address is usable, as the library path does. */
+		v->pending = req;
+		hhad_req_defer(req, cancel_pending, v);
+		return 0;
+	}
+	return hhad_req_reply(req, add_result(v, r == 0));
 }
 
 int net_verb_vip_del(void *state, struct hhad_req *req, json_object *args)
