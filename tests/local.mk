@@ -69,8 +69,10 @@ SHELL_TESTS = \
 	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
+	tests/e2e/net-conf.sh \
+	tests/e2e/net-hb.sh \
 	tests/e2e/net-vip.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/net-common.sh
 include tests/fuzz/local.mk

@@ -7,32 +7,12 @@
 # without hhad, and an owned VIP removed behind hhad's back coming back.
 set -u
 
-if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
-	echo "SKIP: lab tests need root and HHA_LAB_TESTS=yes"
-	exit 77
-fi
-HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-[ -f "$HHA_SRCDIR/tests/lab/lab.sh" ] || { echo "SKIP: tests/lab is not in this tree yet"; exit 77; }
-. "$HHA_SRCDIR/tests/lab/lab.sh"
-for t in jq socat; do
-	command -v "$t" >/dev/null || { echo "FAIL: \`$t' is missing (see README for packages)"; exit 1; }
-done
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-quiet() { "$@" >/dev/null 2>&1; }
+. "$(dirname "$0")/net-common.sh" socat
 net() { local h=$1; shift; lab_tool "$h" hha-net "$@"; }
 # Without hhad: the library directly (no socket answers at this path).
 net_direct() { local h=$1; shift; lab_exec "$h" "$HHA_BUILDDIR/hha-net" --socket "$LAB_DIR/$h/none.sock" "$@"; }
 neigh_mac() { lab_exec c ip -j neigh show "$1" dev eth0 | jq -r '.[0].lladdr // empty'; }
 neigh_is() { [ "$(neigh_mac "$1")" = "$2" ]; }
-absent() { ! "$@"; }
 # A one-shot TCP server on HOST:PORT answering its own name.
 serve() { lab_bg "$1" "$LAB_DIR/$1/serve.log" socat -T5 "TCP6-LISTEN:$2,ipv6only=0,reuseaddr,fork" "SYSTEM:echo $1" >/dev/null; }
 # HOST holds ADDR (/32 or /128) on eth0, optionally with label L.
@@ -112,6 +92,4 @@ check "no hhad: arp announces" quiet net_direct n2 arp "$vip4" dev eth0 --count 
 check "no hhad: vip del" quiet net_direct n2 vip del "$vip4/24" dev eth0
 net_direct n2 vip status "$vip4" >/dev/null; check "no hhad: status exit 3 once removed" [ $? = 3 ]
 
-echo "1..$n"
-echo "$((n - failed)) passed, $failed failed"
-[ $failed = 0 ]
+finish
