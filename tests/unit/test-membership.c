@@ -371,6 +371,80 @@ static void test_loopback_exchange(void **state)
 	assert_string_equal(f->last.reason, "goodbye");
 }
 
+static void pump(struct hha_membership *a, struct hha_membership *b)
+{
+	struct pollfd pfd[4];
+	int fds[4], n;
+
+	fake_now += 100;
+	assert_int_equal(hha_membership_dispatch(a), 0);
+	assert_int_equal(hha_membership_dispatch(b), 0);
+	n = hha_membership_fds(b, fds, 4);
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	poll(pfd, (nfds_t)n, 50);
+	n = hha_membership_fds(a, fds, 4);
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	poll(pfd, (nfds_t)n, 50);
+	assert_int_equal(hha_membership_dispatch(b), 0);
+	assert_int_equal(hha_membership_dispatch(a), 0);
+}
+
+/* A node and a witness over loopback: quiet period, grant, renewal, release. */
+static void test_lease_through_heartbeats(void **state)
+{
+	struct fixture *f = *state;
+	struct hha_membership *node, *wit;
+	struct node nn, nw;
+	struct hha_lease_info li;
+	int rounds = 0;
+
+	node = make(f, 1, NULL, 3, false);
+	wit = make(f, 3, NULL, 0, true);
+	addr_of(node, nn.addr);
+	addr_of(wit, nw.addr);
+	peer(node, 3, &nw);
+	peer(wit, 1, &nn);
+	assert_int_equal(hha_membership_start(node), 0);
+	assert_int_equal(hha_membership_start(wit), 0);
+	assert_int_equal(hha_membership_lease_want(wit, true), -HHA_ESTATE);
+	assert_int_equal(hha_membership_lease_want(f->a.m, true), -HHA_ESTATE); /* no witness */
+	assert_int_equal(hha_membership_lease_want(node, true), 0);
+	pump(node, wit);
+	assert_int_equal(hha_membership_lease(node, &li), 0);
+	assert_false(li.held); /* the witness is quiet right after its start */
+	/* Quiet for lease (4 x deadtime = 2000 ms) plus the margin, then granted. */
+	while (!li.held && rounds++ < 40) {
+		pump(node, wit);
+		hha_membership_lease(node, &li);
+	}
+	assert_true(li.held);
+	assert_true(rounds >= 19);
+	assert_int_equal(li.holder, 1);
+	assert_true(li.valid_until_ms > fake_now);
+	hha_membership_lease(wit, &li);
+	assert_int_equal(li.holder, 1);
+	/* Renewals keep it while heartbeats flow. */
+	for (int i = 0; i < 30; i++)
+		pump(node, wit);
+	hha_membership_lease(node, &li);
+	assert_true(li.held);
+	/* The witness falls silent: the lease ends on the node's own clock. */
+	fake_now += 2000;
+	assert_int_equal(hha_membership_dispatch(node), 0);
+	hha_membership_lease(node, &li);
+	assert_false(li.held);
+	/* Release: the witness frees it when it hears. */
+	assert_int_equal(hha_membership_lease_want(node, false), 0);
+	for (int i = 0; i < 3; i++)
+		pump(node, wit);
+	hha_membership_lease(wit, &li);
+	assert_int_equal(li.holder, 0);
+	hha_membership_free(node);
+	hha_membership_free(wit);
+}
+
 static void test_options_and_keys(void **state)
 {
 	struct fixture *f = *state;
@@ -425,6 +499,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_payload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback_exchange, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_and_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_through_heartbeats, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
