@@ -69,12 +69,14 @@ hha_trial() { # VIP PLEN EXTRA
 	hha_takeover_script "$1" "$2" "$3" >"$LAB_DIR/tpid"
 	tpid=$(cat "$LAB_DIR/tpid")
 	sleep 0.3
+	: >"$LAB_DIR/client.out"
 	cpid=$(lab_bg c "$LAB_DIR/client.out" python3 "$LAB_DIR/client.py" "$vip" 7001 n2)
 	sleep 0.2
 	t0=$(now_ms)
 	lab_crash n1
 	lab_bg_wait "$cpid" 35 >/dev/null || { kill "$tpid" 2>/dev/null; return 1; }
 	t1=$(tail -1 "$LAB_DIR/client.out")
+	[ -n "$t1" ] || return 1
 	lab_bg_wait "$tpid" 5 >/dev/null || kill "$tpid" 2>/dev/null
 	echo $((t1 - t0)) >>"$RES"
 	# Back to n1 for the next trial.
@@ -108,12 +110,14 @@ KC
 kad_trial() { # ADVERT VIP PLEN
 	local vip=$2 t0 t1 cpid
 	lab_wait_for 10 answered_by "$(hp "$vip")" n1 || return 1
+	: >"$LAB_DIR/client.out"
 	cpid=$(lab_bg c "$LAB_DIR/client.out" python3 "$LAB_DIR/client.py" "$vip" 7001 n2)
 	sleep 0.2
 	t0=$(now_ms)
 	lab_crash n1
 	lab_bg_wait "$cpid" 35 >/dev/null || return 1
 	t1=$(tail -1 "$LAB_DIR/client.out")
+	[ -n "$t1" ] || return 1
 	echo $((t1 - t0)) >>"$RES"
 	lab_restart n1 && serve n1 && kad_start n1 150 "$1" "$vip" "$3"
 }
