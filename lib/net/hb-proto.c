@@ -34,7 +34,7 @@ static EVP_MAC_CTX *hmac_new(const void *key, size_t len)
 
 int hb_keyring_add(struct hb_keyring *kr, uint8_t id, const void *key, size_t len)
 {
-	EVP_MAC_CTX *ctx;
+	EVP_MAC_CTX *ctx, *work;
 	size_t i;
 
 	if (id == 0 || len < HB_MIN_KEY)
@@ -45,14 +45,20 @@ int hb_keyring_add(struct hb_keyring *kr, uint8_t id, const void *key, size_t le
 	if (i == sizeof(kr->key) / sizeof(kr->key[0]))
 		return -ENOSPC;
 	ctx = hmac_new(key, len);
-	if (!ctx)
+	work = ctx ? EVP_MAC_CTX_dup(ctx) : NULL;
+	if (!work) {
+		EVP_MAC_CTX_free(ctx);
 		return -ENOMEM;
-	if (i < kr->n)
+	}
+	if (i < kr->n) {
 		EVP_MAC_CTX_free(kr->key[i].ctx);
-	else
+		EVP_MAC_CTX_free(kr->key[i].work);
+	} else {
 		kr->n++;
+	}
 	kr->key[i].id = id;
 	kr->key[i].ctx = ctx;
+	kr->key[i].work = work;
 	if (!kr->send_id || kr->n == 1)
 		kr->send_id = id;
 	return 0;
@@ -60,8 +66,10 @@ int hb_keyring_add(struct hb_keyring *kr, uint8_t id, const void *key, size_t le
 
 void hb_keyring_clear(struct hb_keyring *kr)
 {
-	for (size_t i = 0; i < kr->n; i++)
+	for (size_t i = 0; i < kr->n; i++) {
 		EVP_MAC_CTX_free(kr->key[i].ctx);
+		EVP_MAC_CTX_free(kr->key[i].work);
+	}
 	memset(kr, 0, sizeof(*kr));
 }
 
@@ -71,6 +79,7 @@ void hb_keyring_remove(struct hb_keyring *kr, uint8_t id)
 		if (kr->key[i].id != id)
 			continue;
 		EVP_MAC_CTX_free(kr->key[i].ctx);
+		EVP_MAC_CTX_free(kr->key[i].work);
 		kr->key[i] = kr->key[kr->n - 1];
 		kr->n--;
 		if (kr->send_id == id)
@@ -79,11 +88,12 @@ void hb_keyring_remove(struct hb_keyring *kr, uint8_t id)
 	}
 }
 
+/* The working context of key @id (the keyring is not shared between threads). */
 static EVP_MAC_CTX *keyring_find(const struct hb_keyring *kr, uint8_t id)
 {
 	for (size_t i = 0; i < kr->n; i++)
 		if (kr->key[i].id == id)
-			return kr->key[i].ctx;
+			return kr->key[i].work;
 	return NULL;
 }
 
@@ -105,19 +115,15 @@ uint32_t hb_cluster_id(const char *name)
 	return hb_get32(md);
 }
 
-/* HMAC-SHA256 of @len bytes with a keyed context (duplicated: the template stays reusable). */
-static int hmac(EVP_MAC_CTX *tmpl, const uint8_t *buf, size_t len, uint8_t out[HB_MAC_LEN])
+/* HMAC-SHA256 of @len bytes; re-initialising with no key keeps the context's key. */
+static int hmac(EVP_MAC_CTX *c, const uint8_t *buf, size_t len, uint8_t out[HB_MAC_LEN])
 {
-	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(tmpl);
 	size_t outl = 0;
-	int ok;
 
-	if (!c)
-		return -ENOMEM;
-	ok = EVP_MAC_update(c, buf, len) && EVP_MAC_final(c, out, &outl, HB_MAC_LEN) &&
-	     outl == HB_MAC_LEN;
-	EVP_MAC_CTX_free(c);
-	return ok ? 0 : -EIO;
+	if (!EVP_MAC_init(c, NULL, 0, NULL) || !EVP_MAC_update(c, buf, len) ||
+	    !EVP_MAC_final(c, out, &outl, HB_MAC_LEN) || outl != HB_MAC_LEN)
+		return -EIO;
+	return 0;
 }
 
 int hb_encode(const struct hb_keyring *kr, const struct hb_hdr *hdr, const void *payload,

@@ -68,7 +68,8 @@ struct evp_mac_ctx_st;
 struct hb_keyring {
 	struct {
 		uint8_t id;
-		struct evp_mac_ctx_st *ctx; /* keyed HMAC-SHA256, duplicated per use */
+		struct evp_mac_ctx_st *ctx;  /* keyed HMAC-SHA256, the template */
+		struct evp_mac_ctx_st *work; /* a copy re-initialised per datagram (no allocation) */
 	} key[2];
 	size_t n;
 	uint8_t send_id;

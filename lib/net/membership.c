@@ -585,35 +585,51 @@ static void receive_all(struct hha_membership *m, unsigned l)
 	}
 }
 
-int hb_membership_build(struct hha_membership *m, unsigned peer, unsigned link, uint64_t seq,
-			uint8_t flags, uint8_t *out, size_t cap)
+/* Encode one copy of round @seq for @peer on @link around an already built payload. */
+static int encode_copy(struct hha_membership *m, unsigned peer, unsigned link, uint64_t seq,
+		       uint8_t flags, const uint8_t *payload, size_t plen, uint8_t *out, size_t cap)
 {
-	uint8_t payload[HB_MAX_PAYLOAD];
-	int plen = hb_payload_build(m, payload, sizeof(payload));
 	struct hb_hdr h = {
 		.link = (uint8_t)link, .flags = flags, .cluster = m->cluster,
 		.sender = (uint16_t)m->o.self_id, .dest = (uint16_t)peer,
 		.incarnation = m->incarnation, .seq = seq, .timestamp_ms = (uint64_t)hb_now(m),
 	};
 
+	return hb_encode(&m->keys, &h, payload, plen, out, cap);
+}
+
+int hb_membership_build(struct hha_membership *m, unsigned peer, unsigned link, uint64_t seq,
+			uint8_t flags, uint8_t *out, size_t cap)
+{
+	uint8_t payload[HB_MAX_PAYLOAD];
+	int plen = hb_payload_build(m, payload, sizeof(payload));
+
 	if (plen < 0)
 		return plen;
-	return hb_encode(&m->keys, &h, payload, (size_t)plen, out, cap);
+	return encode_copy(m, peer, link, seq, flags, payload, (size_t)plen, out, cap);
 }
 
 static void send_round(struct hha_membership *m, uint8_t flags, int64_t now)
 {
-	uint8_t buf[HB_MAX_PACKET];
+	uint8_t buf[HB_MAX_PACKET], payload[HB_MAX_PAYLOAD];
+	int plen;
 
 	m->seq++;
 	hb_lease_client_sent(&m->lease, m->seq, now);
+	/* One payload per round: every copy of a round carries the same TLVs. */
+	plen = hb_payload_build(m, payload, sizeof(payload));
+	if (plen < 0) {
+		m->cnt.send_errors++;
+		return;
+	}
 	for (size_t i = 0; i < m->npeers; i++) {
 		struct hb_peer *p = m->peers[i];
 		for (unsigned l = 0; l < m->nlinks; l++) {
 			int n;
 			if (!p->has[l])
 				continue;
-			n = hb_membership_build(m, p->id, l, m->seq, flags, buf, sizeof(buf));
+			n = encode_copy(m, p->id, l, m->seq, flags, payload, (size_t)plen, buf,
+					sizeof(buf));
 			if (n < 0) {
 				m->cnt.send_errors++;
 				continue;
