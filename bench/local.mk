@@ -1,1 +1,2 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+EXTRA_DIST += bench/net-failover.sh bench/net-hbcost.sh bench/net-stress.sh

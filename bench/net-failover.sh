@@ -109,7 +109,7 @@ KC
 }
 kad_trial() { # ADVERT VIP PLEN
 	local vip=$2 t0 t1 cpid
-	lab_wait_for 10 answered_by "$(hp "$vip")" n1 || return 1
+	lab_wait_for 30 answered_by "$(hp "$vip")" n1 || return 1
 	: >"$LAB_DIR/client.out"
 	cpid=$(lab_bg c "$LAB_DIR/client.out" python3 "$LAB_DIR/client.py" "$vip" 7001 n2)
 	sleep 0.2

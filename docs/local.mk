@@ -4,6 +4,10 @@ dist_doc_DATA += \
 	docs/control-protocol.md \
 	docs/exit-codes.md \
 	docs/hybridha.conf.md \
+	docs/hha-net.md \
+	docs/membership.md \
+	docs/vip.md \
+	docs/witness-lease.md \
 	$(NULL)
 EXTRA_DIST += docs/hybridha.conf.md.in
 
