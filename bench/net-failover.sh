@@ -53,10 +53,12 @@ hha_start_n1() { # VIP PLEN
 		lab_tool n1 hha-net vip add "$1/$2" dev eth0 --nodad >/dev/null
 }
 hha_takeover_script() { # VIP PLEN EXTRA: wait for n1 dead, then take the VIP
+	local net="\"$HHA_BUILDDIR/hha-net\" --socket \"$LAB_DIR/n2/run/hhad.sock\""
 	cat >"$LAB_DIR/takeover.sh" <<SH
-"$HHA_BUILDDIR/hha-net" --socket "$LAB_DIR/n2/run/hhad.sock" watch --json |
-	jq --unbuffered -r 'select(.event == "net.member" and .data.node == "n1" and .data.state == "dead") | .time' |
-	{ read -r t && exec "$HHA_BUILDDIR/hha-net" --socket "$LAB_DIR/n2/run/hhad.sock" vip add $1/$2 dev eth0 $3; }
+coproc W { exec $net watch --json; }
+jq -n 'first(inputs | select(.event == "net.member" and .data.node == "n1" and .data.state == "dead")) | .time' <&"\${W[0]}" >/dev/null
+$net vip add $1/$2 dev eth0 $3
+kill "\$W_PID"
 SH
 	lab_bg n2 "$LAB_DIR/takeover.log" bash "$LAB_DIR/takeover.sh"
 }
@@ -107,6 +109,7 @@ KC
 	lab_bg "$h" "$d/log" keepalived -n -l -P -f "$d/keepalived.conf" -p "$d/k.pid" -r "$d/v.pid" \
 		-c "$d/c.pid" -b "$d/b.pid" >/dev/null
 }
+no_tentative() { [ -z "$(lab_exec "$1" ip -6 addr show dev eth0 tentative)" ]; }
 kad_trial() { # ADVERT VIP PLEN
 	local vip=$2 t0 t1 cpid
 	lab_wait_for 30 answered_by "$(hp "$vip")" n1 || return 1
@@ -119,7 +122,10 @@ kad_trial() { # ADVERT VIP PLEN
 	t1=$(tail -1 "$LAB_DIR/client.out")
 	[ -n "$t1" ] || return 1
 	echo $((t1 - t0)) >>"$RES"
-	lab_restart n1 && serve n1 && kad_start n1 150 "$1" "$vip" "$3"
+	lab_restart n1 && serve n1 || return 1
+	# keepalived sends VRRPv3 for IPv6 from the link-local address: wait for its DAD.
+	lab_wait_for 5 no_tentative n1
+	kad_start n1 150 "$1" "$vip" "$3"
 }
 
 stats() { sort -n | awk '{v[NR]=$1} END {if (NR == 0) {print "- -"; exit}
@@ -164,3 +170,4 @@ ratio() { [ -n "${MED[$1]:-}" ] && [ -n "${MED[$2]:-}" ] && [ "${MED[$2]}" != - 
 ratio hha-default kad-1
 ratio hha-fast kad-0.1
 ratio hha6-fast kad6-0.1
+exit 0
