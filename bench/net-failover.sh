@@ -12,6 +12,8 @@ set -u
 [ "$(id -u)" = 0 ] || { echo "net-failover: needs root" >&2; exit 2; }
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
+# The baseline is installed here, not by scripts/deps.sh (only benchmarks need it).
+command -v keepalived >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived >/dev/null
 for t in jq socat python3 keepalived; do
 	command -v "$t" >/dev/null || { echo "net-failover: \`$t' is missing" >&2; exit 2; }
 done

@@ -11,6 +11,8 @@ set -u
 [ "$(id -u)" = 0 ] || { echo "net-hbcost: needs root" >&2; exit 2; }
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
+# The baseline is installed here, not by scripts/deps.sh (only benchmarks need it).
+command -v keepalived >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq keepalived >/dev/null
 command -v keepalived >/dev/null || { echo "net-hbcost: keepalived is missing" >&2; exit 2; }
 SECS=${1:-60}
 N=8
