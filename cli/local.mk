@@ -9,6 +9,11 @@ hhad_SOURCES = \
 	cli/hhad/hhad.h \
 	cli/hhad/main.c \
 	cli/hhad/modules.c \
+	cli/hhad/run.c \
+	cli/hhad/run.h \
+	cli/hhad/run-peers.c \
+	cli/hhad/run-service.c \
+	cli/hhad/run-session.c \
 	cli/hhad/net.c \
 	cli/hhad/net.h \
 	cli/hhad/net-int.h \
@@ -28,6 +33,14 @@ bin_PROGRAMS += hha-ctl
 hha_ctl_SOURCES = cli/hha-ctl.c
 hha_ctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hha_ctl_LDADD = $(HHA_CLI_LIBS)
+
+bin_PROGRAMS += hha-runon
+hha_runon_SOURCES = cli/hha-runon.c cli/hha-runon-list.c cli/hha-runon.h
+hha_runon_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+hha_runon_LDADD = $(HHA_CLI_LIBS) $(CRYPTO_LIBS)
+
+# hha-mon (built when ncursesw is found).
+include cli/mon/local.mk
 
 bin_PROGRAMS += hha-net
 hha_net_SOURCES = cli/hha-net.c cli/hha-net.h cli/hha-net-vip.c

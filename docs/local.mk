@@ -3,7 +3,9 @@ dist_doc_DATA += \
 	docs/ARCHITECTURE.md \
 	docs/control-protocol.md \
 	docs/exit-codes.md \
+	docs/hha-mon.md \
 	docs/hybridha.conf.md \
+	docs/nbd.md \
 	docs/hha-net.md \
 	docs/membership.md \
 	docs/vip.md \

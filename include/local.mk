@@ -8,6 +8,8 @@ hybridhainclude_HEADERS = \
 	include/hybridha/ctx.h \
 	include/hybridha/error.h \
 	include/hybridha/hybridha.h \
+	include/hybridha/load.h \
+	include/hybridha/run.h \
 	include/hybridha/membership.h \
 	include/hybridha/vip.h \
 	$(NULL)

@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="
 	build-essential autoconf automake libtool pkg-config clang
 	libjson-c-dev libnl-3-dev libnl-route-3-dev libmnl-dev libssl-dev libncurses-dev libcmocka-dev
-	iproute2 nftables iputils-ping procps psmisc util-linux e2fsprogs jq socat tmux
+	iproute2 nftables iputils-ping procps psmisc util-linux e2fsprogs jq socat tmux python3 tcpdump
 	nbdkit libnbd-bin fuse3 qemu-utils fio stress-ng
 "
 missing=""

@@ -15,7 +15,7 @@ step() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
 fail() { echo "FAILED: $1"; exit 1; }
 show_failures() {
 	# The logs of failing tests, so a CI log alone explains the failure.
-	for f in $(grep -l -E '^(FAIL|ERROR)' "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null); do
+	for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' "$1"/tests/*.trs "$1"/tests/*/*.trs 2>/dev/null); do
 		echo "--- ${f%.trs}.log"; tail -60 "${f%.trs}.log"
 	done
 }

@@ -6,6 +6,7 @@ AM_TESTS_ENVIRONMENT = \
 	HHA_BUILDDIR='$(abs_top_builddir)'; export HHA_BUILDDIR; \
 	HHA_SRCDIR='$(abs_top_srcdir)'; export HHA_SRCDIR; \
 	HHA_LAB_TESTS='$(ENABLE_LAB_TESTS)'; export HHA_LAB_TESTS; \
+	HHA_SANITIZERS='$(ENABLE_SANITIZERS)'; export HHA_SANITIZERS; \
 	CMOCKA_MESSAGE_OUTPUT=STDOUT; export CMOCKA_MESSAGE_OUTPUT; \
 	$(NULL)
 
@@ -19,6 +20,15 @@ UNIT_TESTS = \
 	tests/unit/test-error \
 	tests/unit/test-loop \
 	tests/unit/test-util \
+	tests/unit/test-run-proto \
+	tests/unit/test-run-place \
+	tests/unit/test-load-codec \
+	tests/unit/test-mon-draw \
+	tests/unit/test-mon-layout \
+	tests/unit/test-mon-snapshot \
+	tests/unit/test-nbd-conn \
+	tests/unit/test-nbd-proto \
+	tests/unit/test-nbd-server \
 	tests/unit/test-hb-proto \
 	tests/unit/test-hb-lease \
 	tests/unit/test-member-fsm \
@@ -48,6 +58,32 @@ tests_unit_test_error_SOURCES = tests/unit/test-error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LIBS)
 
+tests_unit_test_run_proto_SOURCES = tests/unit/test-run-proto.c
+tests_unit_test_run_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_run_place_SOURCES = tests/unit/test-run-place.c
+tests_unit_test_run_place_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_run_place_LDADD = $(UNIT_LIBS)
+tests_unit_test_load_codec_SOURCES = tests/unit/test-load-codec.c
+tests_unit_test_load_codec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_load_codec_LDADD = $(UNIT_LIBS)
+
+# hha-mon: the snapshot parser, the layout arithmetic and the views (no terminal needed).
+MON_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+MON_UNIT_LIBS = libhha-mon.la $(UNIT_LIBS) -lm
+tests_unit_test_mon_snapshot_SOURCES = tests/unit/test-mon-snapshot.c
+tests_unit_test_mon_snapshot_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_snapshot_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_layout_SOURCES = tests/unit/test-mon-layout.c
+tests_unit_test_mon_layout_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_layout_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_layout_LDADD = $(MON_UNIT_LIBS)
+tests_unit_test_mon_draw_SOURCES = tests/unit/test-mon-draw.c
+tests_unit_test_mon_draw_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
+tests_unit_test_mon_draw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mon_draw_LDADD = $(MON_UNIT_LIBS)
+
 tests_unit_test_hb_proto_SOURCES = tests/unit/test-hb-proto.c
 tests_unit_test_hb_proto_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_proto_LDADD = $(UNIT_LIBS)
@@ -69,10 +105,44 @@ SHELL_TESTS = \
 	tests/hhad-daemon.sh \
 	tests/install.sh \
 	tests/symbols.sh \
+	tests/e2e/lab-selftest.sh \
+	tests/e2e/core-daemon.sh \
+	tests/e2e/run-launch.sh \
+	tests/e2e/run-stream.sh \
+	tests/e2e/run-auto.sh \
+	tests/e2e/run-security.sh \
+	tests/e2e/mon-lab.sh \
+	tests/e2e/mon-once.sh \
+	tests/e2e/mon-screen.sh \
 	tests/e2e/net-conf.sh \
 	tests/e2e/net-hb.sh \
 	tests/e2e/net-vip.sh \
+	tests/nbd/clients.sh \
+	tests/nbd/filesystem.sh \
+	tests/nbd/protocol.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/net-common.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh \
+	tests/e2e/net-common.sh
+
+# NBD server: the file-backed fixture, the raw protocol client, the tests.
+check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw
+EXTRA_DIST += tests/nbd/lib.sh
+tests_nbd_hha_nbd_file_SOURCES = tests/nbd/hha-nbd-file.c
+tests_nbd_hha_nbd_file_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+tests_nbd_hha_nbd_file_LDADD = $(HHA_INTERNAL_LIBS)
+tests_nbd_nbd_raw_SOURCES = tests/nbd/nbd-raw.c
+tests_nbd_nbd_raw_CFLAGS = $(HHA_INTERNAL_CFLAGS)
+tests_nbd_nbd_raw_LDADD = $(HHA_INTERNAL_LIBS)
+tests_unit_test_nbd_proto_SOURCES = tests/unit/test-nbd-proto.c
+tests_unit_test_nbd_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_nbd_server_SOURCES = tests/unit/test-nbd-server.c
+tests_unit_test_nbd_server_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_server_LDADD = $(UNIT_LIBS)
+tests_unit_test_nbd_conn_SOURCES = tests/unit/test-nbd-conn.c tests/nbd/conn-harness.c \
+	tests/nbd/conn-harness.h
+tests_unit_test_nbd_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nbd_conn_LDADD = $(UNIT_LIBS)
+
 include tests/fuzz/local.mk

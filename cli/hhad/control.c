@@ -314,7 +314,7 @@ static void dispatch(struct client *c, const char *line, size_t len)
 	if (req->answered) {
 		req_free(req);
 	} else if (r < 0) {
-		const char *m = hha_last_error();
+		const char *m = hhad_error_text();
 		send_error(c, req->id, r, *m ? m : hha_strerror(r));
 		req_free(req);
 	} else if (req->defer) {

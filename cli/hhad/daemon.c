@@ -51,7 +51,7 @@ int hhad_start_modules(struct hhad *d)
 		int r = m->init ? m->init(d, d->cfg, &d->mod_state[i]) : 0;
 		if (r < 0) {
 			hha_err(d->ctx, "hhad", "module %s failed to start: %s", m->name,
-				*hha_last_error() ? hha_last_error() : hha_strerror(r));
+				*hha_last_error() ? hhad_error_text() : hha_strerror(r));
 			hhad_stop_modules(d);
 			return r;
 		}
@@ -104,6 +104,16 @@ void hhad_emit(struct hhad *d, const char *topic, json_object *data, const char 
 	free(line);
 }
 
+const char *hhad_error_text(void)
+{
+	const char *m = hha_last_error(), *p = strstr(m, ": ");
+
+	/* "hha_config_load: FILE: key: message" -> "FILE: key: message" */
+	if (p && strncmp(m, "hha_", 4) == 0 && !memchr(m, ' ', (size_t)(p - m)))
+		return p + 2;
+	return m;
+}
+
 int hhad_update_admin_group(struct hhad *d, const struct hha_config *cfg)
 {
 	const char *g = hha_json_str(hha_conf_section(cfg, "cluster"), "admin_group");
@@ -130,7 +140,7 @@ int hhad_reload(struct hhad *d)
 	r = hha_config_load(d->ctx, d->config_path, &ncfg);
 	if (r < 0) {
 		hha_err(d->ctx, "hhad", "reload refused, keeping the running configuration: %s",
-			hha_last_error());
+			hhad_error_text());
 		return r;
 	}
 	r = hhad_update_admin_group(d, ncfg);
@@ -147,7 +157,7 @@ int hhad_reload(struct hhad *d)
 		r = m->reload(d->mod_state[i], ncfg);
 		if (r < 0) {
 			hha_err(d->ctx, "hhad", "module %s refused the new configuration: %s", m->name,
-				hha_last_error());
+				hhad_error_text());
 			/* Modules before this one already switched; hand them the old one back. */
 			for (size_t j = 0; j < i; j++)
 				if (d->mod_up[j] && hhad_modules[j]->reload)

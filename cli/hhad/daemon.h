@@ -35,6 +35,8 @@ void hhad_stop_modules(struct hhad *d);
 const struct hhad_verb *hhad_find_verb(struct hhad *d, const char *name, void **state);
 /* Validate and apply the configuration file again. 0, or an error with the reason logged. */
 int hhad_reload(struct hhad *d);
+/* hha_last_error() without the library's function-name prefix, for people. */
+const char *hhad_error_text(void);
 /* Resolve cluster.admin_group into d->admin_gid. */
 int hhad_update_admin_group(struct hhad *d, const struct hha_config *cfg);
 

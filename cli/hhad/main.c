@@ -17,6 +17,7 @@
 #include "core/internal.h"
 #include "core/util.h"
 #include "daemon.h"
+#include "run.h"
 
 struct options {
 	const char *config;
@@ -151,11 +152,8 @@ static int check_config(struct hha_ctx *ctx, const char *path)
 	struct hha_config *cfg;
 
 	if (hha_config_load(ctx, path, &cfg) < 0) {
-		const char *m = hha_last_error();
-		/* Drop the function-name prefix: people want the file's name first. */
-		if (strncmp(m, "hha_config_load: ", 17) == 0)
-			m += 17;
-		fprintf(stderr, "%s\n", m);
+		/* Without the function-name prefix: people want the file's name first. */
+		fprintf(stderr, "%s\n", hhad_error_text());
 		return 1;
 	}
 	printf("%s: valid\n", hha_config_path(cfg));
@@ -222,6 +220,9 @@ int main(int argc, char **argv)
 	struct hha_io *sig_io = NULL;
 	sigset_t mask;
 
+	/* The run service's per-launch helper is this binary started afresh. */
+	if (argc >= 2 && strcmp(argv[1], "--run-session") == 0)
+		return hhad_run_session_main(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	if (hha_ctx_new(&d.ctx) < 0)
@@ -248,7 +249,7 @@ int main(int argc, char **argv)
 	d.started_ms = hha_now_ms();
 	d.config_path = strdup(o.config ? o.config : HHA_CONFIG_DEFAULT_PATH);
 	if (hha_config_load(d.ctx, d.config_path, &d.cfg) < 0) {
-		fprintf(stderr, "hhad: %s\n", hha_last_error());
+		fprintf(stderr, "hhad: %s\n", hhad_error_text());
 		goto out;
 	}
 	if (hhad_update_admin_group(&d, d.cfg) < 0) {

@@ -3,11 +3,13 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "run.h"
 
 extern const struct hhad_module hhad_module_net;
 
 const struct hhad_module *const hhad_modules[] = {
 	&hhad_module_core,
 	&hhad_module_net,
+	&hhad_module_run,
 	NULL,
 };

@@ -79,7 +79,7 @@ static int verb_reload(void *state, struct hhad_req *req, json_object *args)
 
 	if (r < 0)
 		return hhad_req_fail(req, r, "reload refused, running configuration kept: %s",
-				     hha_last_error());
+				     hhad_error_text());
 	return hhad_req_reply(req, NULL);
 }
 

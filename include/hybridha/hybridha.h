@@ -9,6 +9,8 @@
 #include <hybridha/clock.h>
 #include <hybridha/config.h>
 #include <hybridha/ctl.h>
+#include <hybridha/load.h>
+#include <hybridha/run.h>
 #include <hybridha/membership.h>
 #include <hybridha/vip.h>
 

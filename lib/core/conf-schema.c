@@ -196,12 +196,14 @@ static const struct hha_schema run_fields[] = {
 	  .doc = "TCP port of the remote launch service" },
 	{ .key = "allow_root", .type = HHA_SCH_BOOL, .def = "false",
 	  .doc = "allow launching commands as uid 0" },
+	{ .key = "max_skew_ms", .type = HHA_SCH_INT, .min = 1000, .max = 600000, .def = "30000",
+	  .doc = "launch requests stamped further from this node's clock are refused" },
 	END
 };
 
 static const struct hha_schema load_fields[] = {
 	{ .key = "cgroup", .type = HHA_SCH_PATH,
-	  .doc = "cgroup v2 directory whose cpu.stat measures this node (default: the whole machine)" },
+	  .doc = "cgroup directory (v2 cpu.stat, or v1 cpuacct) measuring this node (default: the whole machine)" },
 	{ .key = "speed", .type = HHA_SCH_NUMBER, .min = 0, .max = 1000000,
 	  .doc = "relative CPU speed (default: measured at start)" },
 	END

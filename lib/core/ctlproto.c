@@ -147,8 +147,13 @@ int hha_ctl_request_parse(const char *line, size_t len, struct hha_ctl_request *
 	}
 	req->id = hha_json_get(req->root, "id");
 	v = hha_json_get(req->root, "v");
-	if (!v || !json_object_is_type(v, json_type_int)) {
+	if (!v) {
 		snprintf(err, errlen, "request has no protocol version \"v\" (this hhad speaks %d)",
+			 HHA_CTL_PROTO_VERSION_CURRENT);
+		return -EINVAL;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		snprintf(err, errlen, "\"v\" must be an integer (this hhad speaks %d)",
 			 HHA_CTL_PROTO_VERSION_CURRENT);
 		return -EINVAL;
 	}

@@ -43,7 +43,9 @@ struct hha_nbd_req {
 	uint16_t cmd;      /* enum hha_nbd_cmd */
 	uint16_t flags;    /* HHA_NBD_REQ_* */
 	uint64_t offset;   /* validated: offset + len <= export size */
-	uint32_t len;      /* READ/WRITE: <= max payload; TRIM/WRITE_ZEROES: any; FLUSH: 0 */
+	uint32_t len;      /* READ/WRITE: <= max payload (<= 32 MiB for clients that did not
+			      agree to block sizes, see struct hha_nbd_export);
+			      TRIM/WRITE_ZEROES: any; FLUSH: 0 */
 	void *buf;         /* READ: len bytes for the backend to fill; WRITE: the payload
 			      (valid until completion); NULL otherwise */
 	void *backend_priv; /* free for the backend's use */
@@ -69,7 +71,14 @@ struct hha_nbd_export {
 	bool can_multi_conn;      /* a FLUSH on one connection covers writes answered on all */
 	uint32_t min_block;       /* power of two, 1..65536 (advertised; 512 recommended) */
 	uint32_t pref_block;      /* power of two >= max(min_block, 512) */
-	uint32_t max_payload;     /* >= pref_block; READ/WRITE larger than this get EINVAL/EOVERFLOW */
+	uint32_t max_payload;     /* >= pref_block, <= 64 MiB; READ/WRITE larger than this get EINVAL */
+	/*
+	 * 0 in a block size selects the default (1, 4096, 32 MiB). Clients that
+	 * did not ask for NBD_INFO_BLOCK_SIZE in NBD_OPT_GO (the kernel,
+	 * NBD_OPT_EXPORT_NAME clients) are held to what the spec tells them is
+	 * safe instead: 512-byte alignment (or min_block if smaller) and up to
+	 * max(max_payload, 32 MiB) per READ/WRITE.
+	 */
 };
 
 /*
@@ -84,6 +93,9 @@ int hha_nbd_server_new(struct hha_ctx *ctx, const struct hha_nbd_export *exp,
  * Return: 0 or a negative errno with a message. */
 int hha_nbd_server_listen_unix(struct hha_nbd_server *srv, const char *path);
 int hha_nbd_server_listen_tcp(struct hha_nbd_server *srv, const char *addr, int port);
+
+/* The port of the last TCP listener (the one the kernel chose for port 0), or 0. */
+int hha_nbd_server_tcp_port(struct hha_nbd_server *srv);
 
 /*
  * hha_nbd_server_set_enabled - accept clients (true) or refuse them (false).

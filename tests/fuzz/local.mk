@@ -7,6 +7,10 @@
 FUZZ_TARGETS = \
 	tests/fuzz/fuzz-ctlproto \
 	tests/fuzz/fuzz-config \
+	tests/fuzz/fuzz-run-request \
+	tests/fuzz/fuzz-run-frame \
+	tests/fuzz/fuzz-mon-snapshot \
+	tests/fuzz/fuzz-nbd-server \
 	tests/fuzz/fuzz-hb \
 	$(NULL)
 
@@ -25,6 +29,29 @@ tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_run_request_SOURCES = tests/fuzz/fuzz-run-request.c
+tests_fuzz_fuzz_run_request_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_run_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_run_request_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_run_frame_SOURCES = tests/fuzz/fuzz-run-frame.c
+tests_fuzz_fuzz_run_frame_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_run_frame_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_run_frame_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_mon_snapshot_SOURCES = tests/fuzz/fuzz-mon-snapshot.c
+tests_fuzz_fuzz_mon_snapshot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_fuzz_fuzz_mon_snapshot_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_mon_snapshot_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mon_snapshot_LDADD = libhha-mon.la $(FUZZ_LIBS) -lm
+
+# The NBD server: a client's bytes into the connection state machine.
+tests_fuzz_fuzz_nbd_server_SOURCES = tests/fuzz/fuzz-nbd-server.c tests/nbd/conn-harness.c \
+	tests/nbd/conn-harness.h
+tests_fuzz_fuzz_nbd_server_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_nbd_server_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_nbd_server_LDADD = $(FUZZ_LIBS)
 
 tests_fuzz_fuzz_hb_SOURCES = tests/fuzz/fuzz-hb.c
 tests_fuzz_fuzz_hb_CFLAGS = $(FUZZ_CFLAGS)

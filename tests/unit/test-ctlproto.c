@@ -106,7 +106,7 @@ static void test_request_parse(void **state)
 		{ "not json", -EINVAL, "not a JSON object" },
 		{ "[1]", -EINVAL, "not a JSON object" },
 		{ "{\"id\":1,\"cmd\":\"x\"}", -EINVAL, "no protocol version" },
-		{ "{\"v\":\"1\",\"cmd\":\"x\"}", -EINVAL, "no protocol version" },
+		{ "{\"v\":\"1\",\"cmd\":\"x\"}", -EINVAL, "\"v\" must be an integer" },
 		{ "{\"v\":9,\"id\":4,\"cmd\":\"x\"}", -HHA_EVERSION, "client speaks 9" },
 		{ "{\"v\":1,\"id\":5}", -EINVAL, "no \"cmd\"" },
 		{ "{\"v\":1,\"cmd\":\"\"}", -EINVAL, "no \"cmd\"" },
