@@ -18,6 +18,10 @@ hhad_SOURCES = \
 	cli/hhad/run-peers.c \
 	cli/hhad/run-service.c \
 	cli/hhad/run-session.c \
+	cli/hhad/net.c \
+	cli/hhad/net.h \
+	cli/hhad/net-int.h \
+	cli/hhad/net-vip.c \
 	cli/hhad/verbs-core.c \
 	$(NULL)
 hhad_CFLAGS = $(HHA_INTERNAL_CFLAGS)
@@ -45,3 +49,8 @@ hha_disk_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 hha_disk_LDADD = $(HHA_CLI_LIBS)
 # hha-mon (built when ncursesw is found).
 include cli/mon/local.mk
+
+bin_PROGRAMS += hha-net
+hha_net_SOURCES = cli/hha-net.c cli/hha-net.h cli/hha-net-vip.c
+hha_net_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+hha_net_LDADD = $(HHA_CLI_LIBS)

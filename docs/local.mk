@@ -9,6 +9,10 @@ dist_doc_DATA += \
 	docs/hybridha.conf.md \
 	docs/nbd.md \
 	docs/wire-protocol.md \
+	docs/hha-net.md \
+	docs/membership.md \
+	docs/vip.md \
+	docs/witness-lease.md \
 	$(NULL)
 EXTRA_DIST += docs/hybridha.conf.md.in
 

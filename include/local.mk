@@ -11,4 +11,6 @@ hybridhainclude_HEADERS = \
 	include/hybridha/hybridha.h \
 	include/hybridha/load.h \
 	include/hybridha/run.h \
+	include/hybridha/membership.h \
+	include/hybridha/vip.h \
 	$(NULL)

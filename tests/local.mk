@@ -35,6 +35,10 @@ UNIT_TESTS = \
 	tests/unit/test-nbd-conn \
 	tests/unit/test-nbd-proto \
 	tests/unit/test-nbd-server \
+	tests/unit/test-hb-proto \
+	tests/unit/test-hb-lease \
+	tests/unit/test-member-fsm \
+	tests/unit/test-membership \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -109,6 +113,19 @@ tests_unit_test_mon_draw_CPPFLAGS = $(MON_UNIT_CPPFLAGS)
 tests_unit_test_mon_draw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mon_draw_LDADD = $(MON_UNIT_LIBS)
 
+tests_unit_test_hb_proto_SOURCES = tests/unit/test-hb-proto.c
+tests_unit_test_hb_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_hb_lease_SOURCES = tests/unit/test-hb-lease.c
+tests_unit_test_hb_lease_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_lease_LDADD = $(UNIT_LIBS)
+tests_unit_test_member_fsm_SOURCES = tests/unit/test-member-fsm.c
+tests_unit_test_member_fsm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_member_fsm_LDADD = $(UNIT_LIBS)
+tests_unit_test_membership_SOURCES = tests/unit/test-membership.c
+tests_unit_test_membership_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_membership_LDADD = $(UNIT_LIBS)
+
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
 SHELL_TESTS = \
@@ -135,12 +152,16 @@ EXTRA_DIST += tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
 	tests/e2e/mon-lab.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \
+	tests/e2e/net-conf.sh \
+	tests/e2e/net-hb.sh \
+	tests/e2e/net-vip.sh \
 	tests/nbd/clients.sh \
 	tests/nbd/filesystem.sh \
 	tests/nbd/protocol.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh \
+	tests/e2e/net-common.sh
 
 # NBD server: the file-backed fixture, the raw protocol client, the tests.
 check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw

@@ -6,8 +6,11 @@
 #include "disk.h"
 #include "run.h"
 
+extern const struct hhad_module hhad_module_net;
+
 const struct hhad_module *const hhad_modules[] = {
 	&hhad_module_core,
+	&hhad_module_net,
 	&hhad_module_run,
 	&hhad_module_disk,
 	NULL,

@@ -12,5 +12,7 @@
 #include <hybridha/disk.h>
 #include <hybridha/load.h>
 #include <hybridha/run.h>
+#include <hybridha/membership.h>
+#include <hybridha/vip.h>
 
 #endif /* HYBRIDHA_HYBRIDHA_H */

@@ -42,6 +42,10 @@ static const struct hha_schema heartbeat_fields[] = {
 	  .doc = "how long to wait for first contact after start" },
 	{ .key = "multicast", .type = HHA_SCH_IPADDR,
 	  .doc = "optional multicast group, sent to in addition to unicast" },
+	{ .key = "lease_ms", .type = HHA_SCH_INT, .min = 0, .max = 600000, .def = "0",
+	  .doc = "witness lease length (0 = 4 x deadtime_ms)" },
+	{ .key = "ping_interval_ms", .type = HHA_SCH_INT, .min = 100, .max = 60000, .def = "1000",
+	  .doc = "ICMP echo interval towards ping_nodes" },
 	END
 };
 
@@ -220,6 +224,24 @@ static const struct hha_schema top_fields[] = {
 
 const struct hha_schema hha_conf_schema = { .key = "", .type = HHA_SCH_OBJECT, .sub = top_fields };
 
+/* cluster.send_key must name a key we hold. */
+static void check_send_key(json_object *root, struct hha_errs *errs)
+{
+	json_object *cluster = hha_json_get(root, "cluster"), *keys = hha_json_get(cluster, "keys");
+	int64_t send = hha_json_int(cluster, "send_key", 0);
+	bool found = false;
+
+	if (!send)
+		return;
+	for (size_t i = 0; keys && i < json_object_array_length(keys); i++)
+		found |= hha_json_int(json_object_array_get_idx(keys, i), "id", 0) == send;
+	if (!keys)
+		found = send == 1; /* key_file alone is key id 1 */
+	if (!found)
+		hha_errs_add(errs, "cluster.send_key", "no key with id %lld in cluster.keys",
+			     (long long)send);
+}
+
 static void check_cluster(json_object *root, struct hha_errs *errs)
 {
 	json_object *hb = hha_json_get(hha_json_get(root, "cluster"), "heartbeat");
@@ -239,10 +261,73 @@ static void check_cluster(json_object *root, struct hha_errs *errs)
 	if (init < dead)
 		hha_errs_add(errs, "cluster.heartbeat.initdead_ms",
 			     "%lld must be at least deadtime_ms (%lld)", (long long)init, (long long)dead);
+	if (hha_json_int(hb, "lease_ms", 0) != 0 && hha_json_int(hb, "lease_ms", 0) < dead)
+		hha_errs_add(errs, "cluster.heartbeat.lease_ms",
+			     "%lld must be 0 (automatic) or at least deadtime_ms (%lld)",
+			     (long long)hha_json_int(hb, "lease_ms", 0), (long long)dead);
+	check_send_key(root, errs);
 	if (keys && json_object_array_length(keys) == 2 &&
 	    hha_json_int(json_object_array_get_idx(keys, 0), "id", 0) ==
 		    hha_json_int(json_object_array_get_idx(keys, 1), "id", 0))
 		hha_errs_add(errs, "cluster.keys", "the two keys must have different ids");
+}
+
+/*
+ * Link i of every node is one network: one address family per link (a node
+ * may be on fewer links than others), and no address used twice.
+ */
+static void check_heartbeat_links(json_object *nodes, const char *witness, struct hha_errs *errs)
+{
+	const char *first = NULL;
+	size_t nlinks = 0;
+
+	char path[256];
+
+	json_object_object_foreach(nodes, name, node) {
+		json_object *hb = hha_json_get(node, "heartbeat");
+		size_t n = hb ? json_object_array_length(hb) : 0;
+
+		if (hha_json_bool(node, "witness", false) && !witness) {
+			snprintf(path, sizeof(path), "nodes.%s.witness", name);
+			hha_errs_add(errs, path, "set cluster.witness to \"%s\" too", name);
+		} else if (hha_json_bool(node, "witness", false) && strcmp(witness, name) != 0) {
+			snprintf(path, sizeof(path), "nodes.%s.witness", name);
+			hha_errs_add(errs, path, "cluster.witness is \"%s\"; only one witness", witness);
+		}
+		if (!first) {
+			first = name;
+			nlinks = n;
+			continue;
+		}
+		snprintf(path, sizeof(path), "nodes.%s.heartbeat", name);
+		/* A node may sit on fewer links (a witness on one): links 0..n-1. */
+		if (n > nlinks)
+			n = nlinks;
+		for (size_t i = 0; i < n; i++) {
+			const char *a = json_object_get_string(json_object_array_get_idx(hb, i));
+			const char *b = json_object_get_string(
+				json_object_array_get_idx(hha_json_get(hha_json_get(nodes, first), "heartbeat"), i));
+			if ((strchr(a, ':') != NULL) != (strchr(b, ':') != NULL))
+				hha_errs_add(errs, path, "link %zu: %s and node \"%s\"'s %s are not "
+					     "the same address family", i, a, first, b);
+		}
+	}
+	json_object_object_foreach(nodes, n1, node1) {
+		json_object *hb1 = hha_json_get(node1, "heartbeat");
+		json_object_object_foreach(nodes, n2, node2) {
+			json_object *hb2 = hha_json_get(node2, "heartbeat");
+			if (strcmp(n1, n2) >= 0 || !hb1 || !hb2)
+				continue;
+			for (size_t i = 0; i < json_object_array_length(hb1); i++)
+				for (size_t j = 0; j < json_object_array_length(hb2); j++)
+					if (strcmp(json_object_get_string(json_object_array_get_idx(hb1, i)),
+						   json_object_get_string(json_object_array_get_idx(hb2, j))) == 0) {
+						snprintf(path, sizeof(path), "nodes.%s.heartbeat[%zu]", n2, j);
+						hha_errs_add(errs, path, "%s is also node \"%s\"'s address",
+							     json_object_get_string(json_object_array_get_idx(hb2, j)), n1);
+					}
+		}
+	}
 }
 
 static void check_nodes(json_object *root, struct hha_errs *errs)
@@ -272,6 +357,9 @@ static void check_nodes(json_object *root, struct hha_errs *errs)
 	}
 	if (witness && !hha_json_get(nodes, witness))
 		hha_errs_add(errs, "cluster.witness", "no node named \"%s\"", witness);
+	else if (witness && !hha_json_bool(hha_json_get(nodes, witness), "witness", false))
+		hha_errs_add(errs, "cluster.witness", "node \"%s\" needs \"witness\": true", witness);
+	check_heartbeat_links(nodes, witness, errs);
 }
 
 static void check_resources(json_object *root, struct hha_errs *errs)

@@ -13,6 +13,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz-md \
 	tests/fuzz/fuzz-mon-snapshot \
 	tests/fuzz/fuzz-nbd-server \
+	tests/fuzz/fuzz-hb \
 	$(NULL)
 
 FUZZ_CFLAGS = $(HHA_INTERNAL_CFLAGS)
@@ -62,6 +63,11 @@ tests_fuzz_fuzz_nbd_server_SOURCES = tests/fuzz/fuzz-nbd-server.c tests/nbd/conn
 tests_fuzz_fuzz_nbd_server_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_nbd_server_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_nbd_server_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_hb_SOURCES = tests/fuzz/fuzz-hb.c
+tests_fuzz_fuzz_hb_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_hb_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_hb_LDADD = $(FUZZ_LIBS)
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-fuzzers.sh
 

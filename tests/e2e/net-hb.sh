@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# End-to-end test of heartbeats between two hhads on two links: a crashed
+# peer goes late then dead in time; replaying its captured packets does not
+# revive it; one cut link does not kill a peer, two do, healing revives it; a
+# restart is a new incarnation; forged, replayed, truncated and oversized
+# datagrams sent from a raw socket with the peer's own address are dropped,
+# counted, and change nothing; carrier loss marks a link down at once.
+set -u
+
+. "$(dirname "$0")/net-common.sh" python3
+members() { lab_tool n1 hha-net members --json; }
+peer() { members | jq -r ".peers[] | select(.node == \"n2\") | $1"; }
+state_is() { [ "$(peer .state)" = "$1" ]; }
+link_is() { [ "$(peer ".links[$1].state")" = "$2" ]; }
+counter() { members | jq -r ".counters.$1"; }
+now_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+# Time (n1's monotonic ms) of the first net.member event for n2 to STATE after T.
+event_at() { jq -r --arg s "$1" --argjson t "$2" \
+	'select(.event == "net.member" and .data.node == "n2" and .data.state == $s and .time >= $t) | .time' \
+	"$LAB_DIR/events" | head -1; }
+
+lab_up 2 --links 2 --ping || { echo "FAIL: lab_up"; exit 1; }
+KA=200 WARN=600 DEAD=1000 TOL=250
+lab_config_merge "{\"cluster\": {\"heartbeat\": {\"keepalive_ms\": $KA, \"warntime_ms\": $WARN, \"deadtime_ms\": $DEAD, \"ping_interval_ms\": 200}, \"ping_nodes\": [\"$(lab_addr p 0)\"]}}"
+
+# A small raw-socket tool: capture n2's heartbeats at n1, send datagrams as n2.
+cat >"$LAB_DIR/hbtool.py" <<'PY'
+import hashlib, hmac, select, socket, struct, sys, time
+cmd = sys.argv[1]
+if cmd == "capture":  # capture OUT SECONDS IF=SRCIP...
+    out, secs, socks = sys.argv[2], float(sys.argv[3]), {}
+    for spec in sys.argv[4:]:
+        ifn, src = spec.split("=")
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+        s.bind((ifn, 0x0800))
+        socks[s] = (ifn, socket.inet_aton(src))
+    end = time.monotonic() + secs
+    with open(out, "w") as f:
+        while time.monotonic() < end:
+            for s in select.select(list(socks), [], [], 0.05)[0]:
+                pkt = s.recv(65535)
+                ifn, src = socks[s]
+                ihl = (pkt[0] & 15) * 4
+                if pkt[9] != 17 or pkt[12:16] != src or struct.unpack("!H", pkt[ihl + 2:ihl + 4])[0] != 694:
+                    continue
+                f.write("%s %s\n" % (ifn, pkt[ihl + 8:].hex()))
+elif cmd == "send":  # send SRCIP DSTIP HEX...: UDP 694 -> 694 from a raw socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((sys.argv[2], 0))
+    for h in sys.argv[4:]:
+        p = bytes.fromhex(h)
+        s.sendto(struct.pack("!HHHH", 694, 694, 8 + len(p), 0) + p, (sys.argv[3], 0))
+        time.sleep(0.01)
+elif cmd == "forge":  # forge HEX: same header, newer incarnation, MAC with a wrong key
+    p = bytearray(bytes.fromhex(sys.argv[2])[:-32])
+    p[16:24] = struct.pack("!Q", 2**62)
+    print((bytes(p) + hmac.new(b"not-the-cluster-key-0123", bytes(p), hashlib.sha256).digest()).hex())
+PY
+hbtool() { python3 "$LAB_DIR/hbtool.py" "$@"; }
+
+lab_hhad_start n1 && lab_hhad_start n2 || { echo "FAIL: hhad does not start"; exit 1; }
+lab_ctl n1 events net --json >"$LAB_DIR/events" 2>/dev/null &
+evpid=$!
+check "n1 sees n2 up" lab_wait_for 5 state_is up
+check "  ...on both links" lab_wait_for 2 eval 'link_is 0 up && link_is 1 up'
+inc1=$(peer .incarnation)
+a20=$(lab_addr n2 0) a21=$(lab_addr n2 1) a10=$(lab_addr n1 0) a11=$(lab_addr n1 1)
+
+# -- ping nodes: each node publishes how many it reaches --------------------------
+reached() { [ "$(lab_tool "$1" hha-net ping-nodes --json | jq -r .reached)" = "$2" ]; }
+check "n1 reaches its ping node" lab_wait_for 3 reached n1 1
+check "n2's heartbeats say it reaches its ping node" lab_wait_for 3 eval '[ "$(peer .ping_reached)" = 1 ]'
+lab_cut n1 p
+check "cut from the ping node, n1 reaches none" lab_wait_for 3 reached n1 0
+check "  ...and n2 still reaches it" lab_wait_for 3 eval '[ "$(peer .ping_reached)" = 1 ]'
+lab_heal n1 p
+check "healed, n1 reaches it again" lab_wait_for 3 reached n1 1
+
+# -- hostile datagrams while n2 is alive ------------------------------------
+lab_exec n1 python3 "$LAB_DIR/hbtool.py" capture "$LAB_DIR/cap" 1 "eth0=$a20" "eth1=$a21"
+check "captured n2's heartbeats on both links" [ "$(grep -c . "$LAB_DIR/cap")" -ge 6 ]
+genuine=$(grep '^eth0 ' "$LAB_DIR/cap" | tail -1 | cut -d' ' -f2)
+before=$(members)
+forged=$(hbtool forge "$genuine")
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a20" "$a10" "$forged" "${genuine:0:100}" \
+	"${genuine%??}" "$(printf 'ab%.0s' $(seq 2000))" $(grep '^eth0 ' "$LAB_DIR/cap" | cut -d' ' -f2)
+sleep 0.3
+after=$(members)
+d() { echo $(( $(jq -r ".counters.$1" <<<"$after") - $(jq -r ".counters.$1" <<<"$before") )); }
+check "forged datagram (wrong key) dropped and counted as bad_mac" [ "$(d bad_mac)" -ge 1 ]
+check "truncated and oversized datagrams counted as malformed" [ "$(d malformed)" -ge 3 ]
+check "replayed genuine datagrams counted as replay" [ "$(d replay)" -ge 3 ]
+check "n2's incarnation unchanged by the forged one" [ "$(peer .incarnation)" = "$inc1" ]
+check "n2 still up" state_is up
+
+# -- one link cut: still up; both: dead; heal: up ------------------------------
+lab_cut n1 n2 --link 1
+sleep $(( (DEAD + 500) / 1000 )).5
+check "one of two links cut: n2 is still up" state_is up
+check "  ...link 1 is dead" link_is 1 dead
+lab_cut n1 n2 --link 0
+check "both links cut: n2 is dead" lab_wait_for 2 state_is dead
+lab_heal
+check "healed: n2 is up again" lab_wait_for 2 state_is up
+check "  ...on both links" lab_wait_for 2 eval 'link_is 0 up && link_is 1 up'
+
+# -- carrier loss: link marked down at once -------------------------------------
+t=$(now_ms)
+lab_link_down n1 1
+check "carrier lost on n1's eth1: link 1 down at once" lab_wait_for 0.5 link_is 1 down
+check "  ...n2 still up on link 0" state_is up
+lab_link_up n1 1
+check "carrier back: link 1 up again" lab_wait_for 3 link_is 1 up
+
+# -- crash: late then dead in time; replay does not revive -------------------------
+lab_exec n1 python3 "$LAB_DIR/hbtool.py" capture "$LAB_DIR/cap2" 0.6 "eth0=$a20" "eth1=$a21"
+t0=$(now_ms)
+lab_crash n2
+check "crashed n2 is dead" lab_wait_for 3 state_is dead
+late=$(event_at late "$t0") dead=$(event_at dead "$t0")
+echo "# crash at $t0: late after $((late - t0)) ms, dead after $((dead - t0)) ms (deadtime $DEAD, keepalive $KA)"
+check "late within warntime + keepalive (+${TOL} ms)" [ -n "$late" ] && [ $((late - t0)) -le $((WARN + KA + TOL)) ]
+check "dead within deadtime + keepalive (+${TOL} ms)" [ -n "$dead" ] && [ $((dead - t0)) -le $((DEAD + KA + TOL)) ]
+check "dead not before deadtime - keepalive (-100 ms of jitter)" [ -n "$dead" ] && [ $((dead - t0)) -ge $((DEAD - KA - 100)) ]
+# Its links come back (no hhad): replay everything captured, as n2, on both links.
+lab_link_up n2 0 && lab_link_up n2 1
+rp0=$(counter replay)
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a20" "$a10" $(grep '^eth0 ' "$LAB_DIR/cap2" | cut -d' ' -f2)
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a21" "$a11" $(grep '^eth1 ' "$LAB_DIR/cap2" | cut -d' ' -f2)
+sleep 0.3
+check "replayed captures counted" [ $(( $(counter replay) - rp0 )) -ge 4 ]
+check "replayed captures do not revive n2" state_is dead
+
+# -- restart: a new incarnation ------------------------------------------------------
+lab_restart n2
+lab_hhad_start n2 || not_ok "hhad restarts on n2"
+check "restarted n2 is up again" lab_wait_for 5 state_is up
+inc2=$(peer .incarnation)
+check "with a larger incarnation ($inc1 -> $inc2)" [ "$inc2" -gt "$inc1" ]
+check "the event says it restarted" \
+	quiet jq -se 'map(select(.event == "net.member" and .data.restarted)) | length >= 1' "$LAB_DIR/events"
+check "a clean stop is seen at once (goodbye)" eval 'lab_hhad_stop n2 && lab_wait_for 0.5 state_is dead'
+kill "$evpid" 2>/dev/null
+wait "$evpid" 2>/dev/null
+
+finish
