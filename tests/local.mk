@@ -145,10 +145,6 @@ SHELL_TESTS = \
 	tests/e2e/disk-sync.sh \
 	tests/e2e/disk-faults.sh \
 	tests/e2e/disk-many.sh \
-	$(NULL)
-TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
-EXTRA_DIST += tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
 	tests/e2e/mon-lab.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \
@@ -160,8 +156,9 @@ EXTRA_DIST += tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
 	tests/nbd/protocol.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh tests/e2e/mon-lib.sh \
-	tests/e2e/net-common.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/lab \
+	tests/e2e/run-lib.sh tests/e2e/mon-lib.sh tests/e2e/net-common.sh \
+	tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
 
 # NBD server: the file-backed fixture, the raw protocol client, the tests.
 check_PROGRAMS += tests/nbd/hha-nbd-file tests/nbd/nbd-raw
