@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The other nodes' loads, asked over their run service until heartbeats carry them. */
+/* The other nodes' loads: from their heartbeats, or asked over their run service when there are none. */
 #include "config.h"
 
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "core/internal.h"
+#include "net.h"
 #include "run.h"
 #include "run/proto.h"
 #include "run/session.h"
@@ -210,6 +211,35 @@ bool run_peers_busy(const struct hhad_run *m)
 	return false;
 }
 
+void run_peers_heartbeat(struct hhad_run *m)
+{
+	struct hha_membership *mb = hhad_net_membership(m->d);
+	uint8_t buf[HHA_LOAD_ENCODED_LEN];
+	struct hha_load self = m->self_load;
+
+	if (!mb)
+		return;
+	self.runon_procs = (unsigned)m->nsessions;
+	if (hha_load_encode(&self, buf, sizeof(buf)) > 0)
+		hha_membership_set_payload(mb, HHA_PAYLOAD_LOAD, buf, sizeof(buf));
+	for (size_t i = 0; i < m->npeers; i++) {
+		struct run_peer *p = &m->peers[i];
+		struct hha_member_info info;
+		size_t len = sizeof(buf);
+		struct hha_load l;
+
+		if (hha_membership_peer_state(mb, p->id, &info) < 0 ||
+		    hha_membership_peer_payload(mb, p->id, HHA_PAYLOAD_LOAD, buf, &len) < 0 ||
+		    hha_load_decode(buf, len, &l) < 0)
+			continue; /* no vector in its heartbeats (yet): ask its service */
+		p->load = l;
+		p->have = true;
+		p->via_hb = true;
+		p->hb_state = info.state;
+		p->rx_ms = info.last_heard_ms;
+	}
+}
+
 void run_peers_refresh(struct hhad_run *m)
 {
 	int64_t now = hha_now_ms();
@@ -218,7 +248,7 @@ void run_peers_refresh(struct hhad_run *m)
 		return;
 	for (size_t i = 0; i < m->npeers; i++) {
 		struct run_peer *p = &m->peers[i];
-		if (p->q || p->witness)
+		if (p->q || p->witness || p->via_hb)
 			continue;
 		if (p->have && now - p->rx_ms < m->keepalive_ms && p->rx_ms >= p->fail_ms)
 			continue; /* fresh enough */
@@ -260,6 +290,15 @@ const char *run_peer_state(const struct hhad_run *m, const struct run_peer *p)
 {
 	int64_t age = hha_now_ms() - p->rx_ms;
 
+	if (p->via_hb) {
+		/* Membership decides: every link, warntime and deadtime. */
+		switch (p->hb_state) {
+		case HHA_MEMBER_UP: return "up";
+		case HHA_MEMBER_LATE: return "late";
+		case HHA_MEMBER_DEAD: return "dead";
+		default: return "unknown";
+		}
+	}
 	if (p->fail_ms > p->rx_ms)
 		return "dead";
 	if (!p->have)

@@ -32,6 +32,7 @@ static void sample_cb(struct hha_timer *t, void *ud)
 	struct hhad_run *m = ud;
 
 	hha_load_sample(m->sampler, &m->self_load);
+	run_peers_heartbeat(m);
 	hha_timer_arm_in(t, m->keepalive_ms);
 }
 

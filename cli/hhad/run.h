@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <hybridha/load.h>
+#include <hybridha/membership.h>
 
 #include "hhad.h"
 #include "run/crypto.h"
@@ -29,6 +30,8 @@ struct run_peer {
 	bool witness;
 	struct hha_load load;
 	bool have;           /* a vector has arrived */
+	bool via_hb;         /* ... in a heartbeat: membership says how fresh */
+	enum hha_member_state hb_state;
 	int64_t rx_ms;       /* monotonic time it arrived */
 	int64_t fail_ms;     /* monotonic time of the last failed query, or 0 */
 	char fail[160];
@@ -98,6 +101,8 @@ void run_warn_refused(struct hhad_run *m, const char *fmt, ...) HHA_PRINTF(2, 3)
 int run_peers_configure(struct hhad_run *m, const struct hha_config *cfg);
 /* Make every peer's load fresh (or known dead), then call @done. */
 void run_peers_refresh(struct hhad_run *m);
+/* Put this node's vector in the heartbeats and take the peers' from theirs. */
+void run_peers_heartbeat(struct hhad_run *m);
 bool run_peers_busy(const struct hhad_run *m);
 void run_peers_stop(struct hhad_run *m);
 /* The run.load reply. */

@@ -16,6 +16,15 @@ check "run.load has n2's vector, asked over the run service" \
 out=$(runon --list)
 check "--list shows both candidates" grep -q "^2 *n2 *up" <<<"$out"
 
+# The vectors travel in the heartbeats: with the run service's port cut
+# between the nodes, n1 still sees n2 up with a vector a few heartbeats old.
+lab_cut n1 n2 --proto tcp --port 7790
+sleep 1.5
+check "with the run port cut, n2's vector still arrives (in heartbeats)" \
+	jqt '.nodes[1].state == "up" and .nodes[1].age_ms < 1000 and .nodes[1].load.ncpus >= 1' \
+	<<<"$(lab_ctl n1 call run.load '{}')"
+lab_heal n1 n2
+
 # Idle: 4 copies go two and two.
 out=$(runon -n 4 auto hostname)
 echo "$out" | sed 's/^/# /'
