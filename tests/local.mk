@@ -136,6 +136,7 @@ SHELL_TESTS = \
 	tests/symbols.sh \
 	tests/e2e/lab-selftest.sh \
 	tests/e2e/core-daemon.sh \
+	tests/e2e/demo.sh \
 	tests/e2e/run-launch.sh \
 	tests/e2e/run-stream.sh \
 	tests/e2e/run-auto.sh \

@@ -403,7 +403,7 @@ static int table(struct mon_snapshot *s, enum mon_source src, json_object *root,
 
 static void set_name(char *dst, size_t len, json_object *e, const char *name)
 {
-	json_object *v = FIELD(e, "name");
+	json_object *v = FIELD(e, "name", "resource");
 
 	if (v) {
 		text(dst, len, v);
@@ -451,7 +451,7 @@ static void add_resource(struct mon_snapshot *s, json_object *e, const char *nam
 	if (!json_object_is_type(sync, json_type_object))
 		sync = e; /* flat form: sync_percent, ... next to the states */
 	r->sync_pct = num(FIELD(sync, "percent", "done_pct", "sync_percent"), 0, 100, -1);
-	r->speed_bps = num(FIELD(sync, "speed_bps", "sync_speed_now", "sync_speed_bps"), 0, 1e15, -1);
+	r->speed_bps = num(FIELD(sync, "speed", "speed_bps", "sync_speed_now", "sync_speed_bps"), 0, 1e15, -1);
 	r->eta_s = inum(FIELD(sync, "eta_s", "sync_eta_s"), 0, INT64_MAX, -1);
 	r->oos_bytes = inum(FIELD(e, "out_of_sync", "oos_bytes", "out_of_sync_bytes") ?:
 				    FIELD(sync, "out_of_sync", "oos_bytes", "out_of_sync_bytes"),

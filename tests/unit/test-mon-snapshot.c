@@ -218,6 +218,22 @@ static void test_disk(void **state)
 	assert_true(fabs(s.res[1].sync_pct - 7) < 1e-9);
 	assert_int_equal(s.res[1].eta_s, -1);
 	assert_int_equal(s.res[1].oos_bytes, 5);
+	/* What hhad's disk.status answers: an array of objects named by "resource". */
+	assert_int_equal(
+		mon_snapshot_parse(
+			&s, MON_SRC_DISK,
+			"[{\"resource\":\"r0\",\"role\":\"Primary\",\"connection\":\"SyncSource\","
+			"\"disk\":\"UpToDate\",\"peer_role\":\"Secondary\",\"peer_disk\":\"Inconsistent\","
+			"\"out_of_sync\":4096,\"sync\":{\"total\":100,\"done\":25,\"remaining\":75,"
+			"\"percent\":25.0,\"speed\":1048576,\"speed_avg\":1000000,\"eta_s\":3}}]"),
+		0);
+	assert_int_equal(s.nres, 1);
+	assert_string_equal(s.res[0].name, "r0");
+	assert_string_equal(s.res[0].cstate, "SyncSource");
+	assert_true(fabs(s.res[0].sync_pct - 25) < 1e-9);
+	assert_true(fabs(s.res[0].speed_bps - 1048576) < 1e-3);
+	assert_int_equal(s.res[0].eta_s, 3);
+	assert_int_equal(s.res[0].oos_bytes, 4096);
 	/* A reply keyed by resource name; parsing again replaces the rows. */
 	assert_int_equal(mon_snapshot_parse(&s, MON_SRC_DISK,
 					    "{\"r7\":{\"role\":\"Primary\",\"sync\":{\"percent\":150}}}"),
