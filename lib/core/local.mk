@@ -6,6 +6,7 @@ libhha_internal_la_SOURCES += \
 	lib/core/conf-schema.c \
 	lib/core/ctl.c \
 	lib/core/ctlproto.c \
+	lib/core/bytes.h \
 	lib/core/ctlproto.h \
 	lib/core/ctx.c \
 	lib/core/error.c \

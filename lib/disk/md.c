@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/bytes.h"
 #include "core/internal.h"
 #include "core/util.h"
 #include "disk/md.h"
@@ -74,31 +75,6 @@ int hha_md_geometry(uint64_t backing_size, bool internal, uint32_t al_extents, s
 	return 0;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
 
 static void sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -120,25 +96,25 @@ _Static_assert(SB_END <= SUM_OFF, "superblock fields overlap the checksum");
 void hha_md_sb_encode(const struct hha_md_sb *sb, uint8_t *buf)
 {
 	memset(buf, 0, HHA_MD_SB_SIZE);
-	put64(buf + SB_MAGIC, HHA_MD_MAGIC);
-	put32(buf + SB_VERSION, HHA_MD_VERSION);
-	put32(buf + SB_USED, HHA_MD_SB_USED);
-	put64(buf + SB_GEN, sb->gen);
-	put64(buf + SB_MDUUID, sb->md_uuid);
-	put64(buf + SB_BACKING, sb->backing_size);
-	put64(buf + SB_USABLE, sb->usable_size);
-	put64(buf + SB_MDOFF, sb->md_offset);
-	put64(buf + SB_MDSIZE, sb->md_size);
-	put32(buf + SB_FLAGS, sb->flags);
-	put32(buf + SB_ALEXT, sb->al_extents);
-	put32(buf + SB_ALSLOTS, sb->al_slots);
-	put32(buf + SB_BMPAGES, sb->bm_pages);
-	put64(buf + SB_LASIZE, sb->la_size);
-	put64(buf + SB_CUR, sb->uuid_current);
-	put64(buf + SB_BM, sb->uuid_bitmap);
+	hha_put_le64(buf + SB_MAGIC, HHA_MD_MAGIC);
+	hha_put_le32(buf + SB_VERSION, HHA_MD_VERSION);
+	hha_put_le32(buf + SB_USED, HHA_MD_SB_USED);
+	hha_put_le64(buf + SB_GEN, sb->gen);
+	hha_put_le64(buf + SB_MDUUID, sb->md_uuid);
+	hha_put_le64(buf + SB_BACKING, sb->backing_size);
+	hha_put_le64(buf + SB_USABLE, sb->usable_size);
+	hha_put_le64(buf + SB_MDOFF, sb->md_offset);
+	hha_put_le64(buf + SB_MDSIZE, sb->md_size);
+	hha_put_le32(buf + SB_FLAGS, sb->flags);
+	hha_put_le32(buf + SB_ALEXT, sb->al_extents);
+	hha_put_le32(buf + SB_ALSLOTS, sb->al_slots);
+	hha_put_le32(buf + SB_BMPAGES, sb->bm_pages);
+	hha_put_le64(buf + SB_LASIZE, sb->la_size);
+	hha_put_le64(buf + SB_CUR, sb->uuid_current);
+	hha_put_le64(buf + SB_BM, sb->uuid_bitmap);
 	for (int i = 0; i < HHA_MD_HISTORY; i++)
-		put64(buf + SB_HIST + 8 * i, sb->uuid_history[i]);
-	put64(buf + SB_SYNCPOS, sb->sync_pos);
+		hha_put_le64(buf + SB_HIST + 8 * i, sb->uuid_history[i]);
+	hha_put_le64(buf + SB_SYNCPOS, sb->sync_pos);
 	memcpy(buf + SB_NAME, sb->name, strnlen(sb->name, HHA_MD_NAME_MAX - 1));
 	sha256(buf, SUM_OFF, buf + SUM_OFF);
 }
@@ -160,18 +136,18 @@ int hha_md_sb_decode(const uint8_t *buf, uint64_t file_size, struct hha_md_sb *s
 		why = &dummy;
 	*why = NULL;
 	memset(sb, 0, sizeof(*sb));
-	if (get64(buf + SB_MAGIC) != HHA_MD_MAGIC) {
+	if (hha_get_le64(buf + SB_MAGIC) != HHA_MD_MAGIC) {
 		*why = "no metadata magic";
 		return -ENOENT;
 	}
-	version = get32(buf + SB_VERSION);
+	version = hha_get_le32(buf + SB_VERSION);
 	if (version > HHA_MD_VERSION) {
 		*why = "written by a newer format version";
 		return -HHA_EVERSION;
 	}
 	if (version == 0)
 		BAD("format version 0");
-	if (get32(buf + SB_USED) != HHA_MD_SB_USED)
+	if (hha_get_le32(buf + SB_USED) != HHA_MD_SB_USED)
 		BAD("wrong superblock length");
 	sha256(buf, SUM_OFF, sum);
 	if (CRYPTO_memcmp(sum, buf + SUM_OFF, 32) != 0)
@@ -182,22 +158,22 @@ int hha_md_sb_decode(const uint8_t *buf, uint64_t file_size, struct hha_md_sb *s
 	for (size_t i = HHA_MD_SB_USED; i < HHA_MD_SB_SIZE; i++)
 		if (buf[i])
 			BAD("bytes after the checksum not zero");
-	sb->gen = get64(buf + SB_GEN);
-	sb->md_uuid = get64(buf + SB_MDUUID);
-	sb->backing_size = get64(buf + SB_BACKING);
-	sb->usable_size = get64(buf + SB_USABLE);
-	sb->md_offset = get64(buf + SB_MDOFF);
-	sb->md_size = get64(buf + SB_MDSIZE);
-	sb->flags = get32(buf + SB_FLAGS);
-	sb->al_extents = get32(buf + SB_ALEXT);
-	sb->al_slots = get32(buf + SB_ALSLOTS);
-	sb->bm_pages = get32(buf + SB_BMPAGES);
-	sb->la_size = get64(buf + SB_LASIZE);
-	sb->uuid_current = get64(buf + SB_CUR);
-	sb->uuid_bitmap = get64(buf + SB_BM);
+	sb->gen = hha_get_le64(buf + SB_GEN);
+	sb->md_uuid = hha_get_le64(buf + SB_MDUUID);
+	sb->backing_size = hha_get_le64(buf + SB_BACKING);
+	sb->usable_size = hha_get_le64(buf + SB_USABLE);
+	sb->md_offset = hha_get_le64(buf + SB_MDOFF);
+	sb->md_size = hha_get_le64(buf + SB_MDSIZE);
+	sb->flags = hha_get_le32(buf + SB_FLAGS);
+	sb->al_extents = hha_get_le32(buf + SB_ALEXT);
+	sb->al_slots = hha_get_le32(buf + SB_ALSLOTS);
+	sb->bm_pages = hha_get_le32(buf + SB_BMPAGES);
+	sb->la_size = hha_get_le64(buf + SB_LASIZE);
+	sb->uuid_current = hha_get_le64(buf + SB_CUR);
+	sb->uuid_bitmap = hha_get_le64(buf + SB_BM);
 	for (int i = 0; i < HHA_MD_HISTORY; i++)
-		sb->uuid_history[i] = get64(buf + SB_HIST + 8 * i);
-	sb->sync_pos = get64(buf + SB_SYNCPOS);
+		sb->uuid_history[i] = hha_get_le64(buf + SB_HIST + 8 * i);
+	sb->sync_pos = hha_get_le64(buf + SB_SYNCPOS);
 	memcpy(sb->name, buf + SB_NAME, HHA_MD_NAME_MAX);
 
 	if (sb->gen == 0)
@@ -318,7 +294,7 @@ static uint64_t page_sum(const uint8_t *buf)
 	uint8_t d[32];
 
 	sha256(buf, TR_OFF + 24, d);
-	return get64(d);
+	return hha_get_le64(d);
 }
 
 void hha_md_bm_page_encode(const struct hha_md_sb *sb, const struct hha_bitmap *bm, uint32_t page,
@@ -327,17 +303,17 @@ void hha_md_bm_page_encode(const struct hha_md_sb *sb, const struct hha_bitmap *
 	memset(buf, 0, HHA_MD_BM_PAGE);
 	if (bm && page < bm->npages)
 		hha_bitmap_page_get(bm, page, buf);
-	put32(buf + TR_OFF, HHA_MD_BM_MAGIC);
-	put32(buf + TR_OFF + 4, page);
-	put64(buf + TR_OFF + 8, sb->md_uuid);
-	put64(buf + TR_OFF + 24, page_sum(buf));
+	hha_put_le32(buf + TR_OFF, HHA_MD_BM_MAGIC);
+	hha_put_le32(buf + TR_OFF + 4, page);
+	hha_put_le64(buf + TR_OFF + 8, sb->md_uuid);
+	hha_put_le64(buf + TR_OFF + 24, page_sum(buf));
 }
 
 int hha_md_bm_page_check(const struct hha_md_sb *sb, uint32_t page, const uint8_t *buf)
 {
-	if (get32(buf + TR_OFF) != HHA_MD_BM_MAGIC || get32(buf + TR_OFF + 4) != page ||
-	    get64(buf + TR_OFF + 8) != sb->md_uuid || get64(buf + TR_OFF + 16) != 0 ||
-	    get64(buf + TR_OFF + 24) != page_sum(buf))
+	if (hha_get_le32(buf + TR_OFF) != HHA_MD_BM_MAGIC || hha_get_le32(buf + TR_OFF + 4) != page ||
+	    hha_get_le64(buf + TR_OFF + 8) != sb->md_uuid || hha_get_le64(buf + TR_OFF + 16) != 0 ||
+	    hha_get_le64(buf + TR_OFF + 24) != page_sum(buf))
 		return -EBADMSG;
 	return 0;
 }

@@ -317,7 +317,7 @@ static void info_string(struct hha_nbd_conn *c, uint16_t type, const char *str)
 	uint8_t *p = hs_put(c, HHA_NBD_OPT_REPLY_HDR_LEN + 2 + n);
 
 	hha_nbd_encode_opt_reply(p, c->opt.opt, HHA_NBD_REP_INFO, (uint32_t)(2 + n));
-	hha_nbd_put16(p + HHA_NBD_OPT_REPLY_HDR_LEN, type);
+	hha_put_be16(p + HHA_NBD_OPT_REPLY_HDR_LEN, type);
 	memcpy(p + HHA_NBD_OPT_REPLY_HDR_LEN + 2, str, n);
 }
 
@@ -368,7 +368,7 @@ static void opt_list(struct hha_nbd_conn *c, uint32_t len)
 	/* u32 name length, name, then the description for people. */
 	p = hs_put(c, HHA_NBD_OPT_REPLY_HDR_LEN + 4 + nlen + dlen);
 	hha_nbd_encode_opt_reply(p, c->opt.opt, HHA_NBD_REP_SERVER, (uint32_t)(4 + nlen + dlen));
-	hha_nbd_put32(p + HHA_NBD_OPT_REPLY_HDR_LEN, (uint32_t)nlen);
+	hha_put_be32(p + HHA_NBD_OPT_REPLY_HDR_LEN, (uint32_t)nlen);
 	memcpy(p + HHA_NBD_OPT_REPLY_HDR_LEN + 4, e->name, nlen);
 	if (dlen)
 		memcpy(p + HHA_NBD_OPT_REPLY_HDR_LEN + 4 + nlen, e->description, dlen);
@@ -449,7 +449,7 @@ static bool handle_request(struct hha_nbd_conn *c)
 	uint32_t buflen;
 
 	if (hha_nbd_decode_request(c->in + c->rpos, HHA_NBD_REQUEST_LEN, &r) < 0) {
-		conn_close(c, true, "bad request magic 0x%08" PRIx32, hha_nbd_get32(c->in + c->rpos));
+		conn_close(c, true, "bad request magic 0x%08" PRIx32, hha_get_be32(c->in + c->rpos));
 		return true;
 	}
 	if (r.type == HHA_NBD_CMD_DISC) {
@@ -539,7 +539,7 @@ static bool conn_step(struct hha_nbd_conn *c)
 		if (hha_nbd_decode_client_flags(c->in + c->rpos, avail, HHA_NBD_CONN_HS_FLAGS,
 						&flags) < 0) {
 			conn_close(c, true, "unknown client flags 0x%08" PRIx32,
-				   hha_nbd_get32(c->in + c->rpos));
+				   hha_get_be32(c->in + c->rpos));
 			return true;
 		}
 		c->rpos += HHA_NBD_CLIENT_FLAGS_LEN;

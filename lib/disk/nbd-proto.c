@@ -9,9 +9,9 @@
 
 size_t hha_nbd_encode_greeting(uint8_t *p, uint16_t hs_flags)
 {
-	hha_nbd_put64(p, HHA_NBD_MAGIC);
-	hha_nbd_put64(p + 8, HHA_NBD_IHAVEOPT);
-	hha_nbd_put16(p + 16, hs_flags);
+	hha_put_be64(p, HHA_NBD_MAGIC);
+	hha_put_be64(p + 8, HHA_NBD_IHAVEOPT);
+	hha_put_be16(p + 16, hs_flags);
 	return HHA_NBD_GREETING_LEN;
 }
 
@@ -19,9 +19,9 @@ int hha_nbd_decode_greeting(const uint8_t *p, size_t n, uint16_t *hs_flags)
 {
 	if (n < HHA_NBD_GREETING_LEN)
 		return -EAGAIN;
-	if (hha_nbd_get64(p) != HHA_NBD_MAGIC || hha_nbd_get64(p + 8) != HHA_NBD_IHAVEOPT)
+	if (hha_get_be64(p) != HHA_NBD_MAGIC || hha_get_be64(p + 8) != HHA_NBD_IHAVEOPT)
 		return -EBADMSG;
-	*hs_flags = hha_nbd_get16(p + 16);
+	*hs_flags = hha_get_be16(p + 16);
 	return 0;
 }
 
@@ -31,7 +31,7 @@ int hha_nbd_decode_client_flags(const uint8_t *p, size_t n, uint16_t offered, ui
 
 	if (n < HHA_NBD_CLIENT_FLAGS_LEN)
 		return -EAGAIN;
-	f = hha_nbd_get32(p);
+	f = hha_get_be32(p);
 	/* A client bit is only legal when the server offered the matching one. */
 	if (offered & HHA_NBD_FLAG_FIXED_NEWSTYLE)
 		known |= HHA_NBD_FLAG_C_FIXED_NEWSTYLE;
@@ -45,7 +45,7 @@ int hha_nbd_decode_client_flags(const uint8_t *p, size_t n, uint16_t offered, ui
 
 size_t hha_nbd_encode_client_flags(uint8_t *p, uint32_t flags)
 {
-	hha_nbd_put32(p, flags);
+	hha_put_be32(p, flags);
 	return HHA_NBD_CLIENT_FLAGS_LEN;
 }
 
@@ -53,27 +53,27 @@ int hha_nbd_decode_opt_hdr(const uint8_t *p, size_t n, struct hha_nbd_opt_hdr *o
 {
 	if (n < HHA_NBD_OPT_HDR_LEN)
 		return -EAGAIN;
-	if (hha_nbd_get64(p) != HHA_NBD_IHAVEOPT)
+	if (hha_get_be64(p) != HHA_NBD_IHAVEOPT)
 		return -EBADMSG;
-	out->opt = hha_nbd_get32(p + 8);
-	out->len = hha_nbd_get32(p + 12);
+	out->opt = hha_get_be32(p + 8);
+	out->len = hha_get_be32(p + 12);
 	return 0;
 }
 
 size_t hha_nbd_encode_opt_hdr(uint8_t *p, uint32_t opt, uint32_t len)
 {
-	hha_nbd_put64(p, HHA_NBD_IHAVEOPT);
-	hha_nbd_put32(p + 8, opt);
-	hha_nbd_put32(p + 12, len);
+	hha_put_be64(p, HHA_NBD_IHAVEOPT);
+	hha_put_be32(p + 8, opt);
+	hha_put_be32(p + 12, len);
 	return HHA_NBD_OPT_HDR_LEN;
 }
 
 size_t hha_nbd_encode_opt_reply(uint8_t *p, uint32_t opt, uint32_t type, uint32_t len)
 {
-	hha_nbd_put64(p, HHA_NBD_OPT_REPLY_MAGIC);
-	hha_nbd_put32(p + 8, opt);
-	hha_nbd_put32(p + 12, type);
-	hha_nbd_put32(p + 16, len);
+	hha_put_be64(p, HHA_NBD_OPT_REPLY_MAGIC);
+	hha_put_be32(p + 8, opt);
+	hha_put_be32(p + 12, type);
+	hha_put_be32(p + 16, len);
 	return HHA_NBD_OPT_REPLY_HDR_LEN;
 }
 
@@ -81,11 +81,11 @@ int hha_nbd_decode_opt_reply(const uint8_t *p, size_t n, struct hha_nbd_opt_repl
 {
 	if (n < HHA_NBD_OPT_REPLY_HDR_LEN)
 		return -EAGAIN;
-	if (hha_nbd_get64(p) != HHA_NBD_OPT_REPLY_MAGIC)
+	if (hha_get_be64(p) != HHA_NBD_OPT_REPLY_MAGIC)
 		return -EBADMSG;
-	out->opt = hha_nbd_get32(p + 8);
-	out->type = hha_nbd_get32(p + 12);
-	out->len = hha_nbd_get32(p + 16);
+	out->opt = hha_get_be32(p + 8);
+	out->type = hha_get_be32(p + 12);
+	out->len = hha_get_be32(p + 16);
 	return 0;
 }
 
@@ -102,10 +102,10 @@ int hha_nbd_decode_info_req(const uint8_t *data, uint32_t len, struct hha_nbd_in
 	/* u32 name length + u16 count are the minimum; check in 64 bits so no sum wraps. */
 	if (len < 6)
 		return -EINVAL;
-	name_len = hha_nbd_get32(data);
+	name_len = hha_get_be32(data);
 	if ((uint64_t)name_len + 6 > len)
 		return -EINVAL;
-	n_info = hha_nbd_get16(data + 4 + name_len);
+	n_info = hha_get_be16(data + 4 + name_len);
 	if ((uint64_t)name_len + 6 + 2 * (uint64_t)n_info != len)
 		return -EINVAL;
 	if (!hha_nbd_string_valid((const char *)data + 4, name_len))
@@ -120,7 +120,7 @@ int hha_nbd_decode_info_req(const uint8_t *data, uint32_t len, struct hha_nbd_in
 bool hha_nbd_info_req_has(const struct hha_nbd_info_req *req, uint16_t type)
 {
 	for (uint16_t i = 0; i < req->n_info; i++)
-		if (hha_nbd_get16(req->info + 2 * i) == type)
+		if (hha_get_be16(req->info + 2 * i) == type)
 			return true;
 	return false;
 }
@@ -128,37 +128,37 @@ bool hha_nbd_info_req_has(const struct hha_nbd_info_req *req, uint16_t type)
 size_t hha_nbd_encode_info_req(uint8_t *p, const char *name, uint32_t name_len,
 			       const uint16_t *info, uint16_t n_info)
 {
-	hha_nbd_put32(p, name_len);
+	hha_put_be32(p, name_len);
 	if (name_len)
 		memcpy(p + 4, name, name_len);
-	hha_nbd_put16(p + 4 + name_len, n_info);
+	hha_put_be16(p + 4 + name_len, n_info);
 	for (uint16_t i = 0; i < n_info; i++)
-		hha_nbd_put16(p + 6 + name_len + 2 * i, info[i]);
+		hha_put_be16(p + 6 + name_len + 2 * i, info[i]);
 	return 6 + (size_t)name_len + 2 * (size_t)n_info;
 }
 
 size_t hha_nbd_encode_info_export(uint8_t *p, uint64_t size, uint16_t tflags)
 {
-	hha_nbd_put16(p, HHA_NBD_INFO_EXPORT);
-	hha_nbd_put64(p + 2, size);
-	hha_nbd_put16(p + 10, tflags);
+	hha_put_be16(p, HHA_NBD_INFO_EXPORT);
+	hha_put_be64(p + 2, size);
+	hha_put_be16(p + 10, tflags);
 	return HHA_NBD_INFO_EXPORT_LEN;
 }
 
 size_t hha_nbd_encode_info_block_size(uint8_t *p, uint32_t min, uint32_t pref, uint32_t max)
 {
-	hha_nbd_put16(p, HHA_NBD_INFO_BLOCK_SIZE);
-	hha_nbd_put32(p + 2, min);
-	hha_nbd_put32(p + 6, pref);
-	hha_nbd_put32(p + 10, max);
+	hha_put_be16(p, HHA_NBD_INFO_BLOCK_SIZE);
+	hha_put_be32(p + 2, min);
+	hha_put_be32(p + 6, pref);
+	hha_put_be32(p + 10, max);
 	return HHA_NBD_INFO_BLOCK_SIZE_LEN;
 }
 
 size_t hha_nbd_encode_export_name_reply(uint8_t *p, uint64_t size, uint16_t tflags,
 					bool no_zeroes)
 {
-	hha_nbd_put64(p, size);
-	hha_nbd_put16(p + 8, tflags);
+	hha_put_be64(p, size);
+	hha_put_be16(p + 8, tflags);
 	if (no_zeroes)
 		return HHA_NBD_EXPORT_NAME_REPLY_LEN;
 	memset(p + HHA_NBD_EXPORT_NAME_REPLY_LEN, 0, HHA_NBD_EXPORT_NAME_ZEROES);
@@ -169,32 +169,32 @@ int hha_nbd_decode_request(const uint8_t *p, size_t n, struct hha_nbd_request *o
 {
 	if (n < HHA_NBD_REQUEST_LEN)
 		return -EAGAIN;
-	if (hha_nbd_get32(p) != HHA_NBD_REQUEST_MAGIC)
+	if (hha_get_be32(p) != HHA_NBD_REQUEST_MAGIC)
 		return -EBADMSG;
-	out->flags = hha_nbd_get16(p + 4);
-	out->type = hha_nbd_get16(p + 6);
-	out->cookie = hha_nbd_get64(p + 8);
-	out->offset = hha_nbd_get64(p + 16);
-	out->len = hha_nbd_get32(p + 24);
+	out->flags = hha_get_be16(p + 4);
+	out->type = hha_get_be16(p + 6);
+	out->cookie = hha_get_be64(p + 8);
+	out->offset = hha_get_be64(p + 16);
+	out->len = hha_get_be32(p + 24);
 	return 0;
 }
 
 size_t hha_nbd_encode_request(uint8_t *p, const struct hha_nbd_request *req)
 {
-	hha_nbd_put32(p, HHA_NBD_REQUEST_MAGIC);
-	hha_nbd_put16(p + 4, req->flags);
-	hha_nbd_put16(p + 6, req->type);
-	hha_nbd_put64(p + 8, req->cookie);
-	hha_nbd_put64(p + 16, req->offset);
-	hha_nbd_put32(p + 24, req->len);
+	hha_put_be32(p, HHA_NBD_REQUEST_MAGIC);
+	hha_put_be16(p + 4, req->flags);
+	hha_put_be16(p + 6, req->type);
+	hha_put_be64(p + 8, req->cookie);
+	hha_put_be64(p + 16, req->offset);
+	hha_put_be32(p + 24, req->len);
 	return HHA_NBD_REQUEST_LEN;
 }
 
 size_t hha_nbd_encode_simple_reply(uint8_t *p, uint32_t error, uint64_t cookie)
 {
-	hha_nbd_put32(p, HHA_NBD_SIMPLE_REPLY_MAGIC);
-	hha_nbd_put32(p + 4, error);
-	hha_nbd_put64(p + 8, cookie);
+	hha_put_be32(p, HHA_NBD_SIMPLE_REPLY_MAGIC);
+	hha_put_be32(p + 4, error);
+	hha_put_be64(p + 8, cookie);
 	return HHA_NBD_SIMPLE_REPLY_LEN;
 }
 
@@ -202,20 +202,20 @@ int hha_nbd_decode_simple_reply(const uint8_t *p, size_t n, uint32_t *error, uin
 {
 	if (n < HHA_NBD_SIMPLE_REPLY_LEN)
 		return -EAGAIN;
-	if (hha_nbd_get32(p) != HHA_NBD_SIMPLE_REPLY_MAGIC)
+	if (hha_get_be32(p) != HHA_NBD_SIMPLE_REPLY_MAGIC)
 		return -EBADMSG;
-	*error = hha_nbd_get32(p + 4);
-	*cookie = hha_nbd_get64(p + 8);
+	*error = hha_get_be32(p + 4);
+	*cookie = hha_get_be64(p + 8);
 	return 0;
 }
 
 size_t hha_nbd_encode_chunk(uint8_t *p, const struct hha_nbd_chunk *c)
 {
-	hha_nbd_put32(p, HHA_NBD_STRUCTURED_REPLY_MAGIC);
-	hha_nbd_put16(p + 4, c->flags);
-	hha_nbd_put16(p + 6, c->type);
-	hha_nbd_put64(p + 8, c->cookie);
-	hha_nbd_put32(p + 16, c->len);
+	hha_put_be32(p, HHA_NBD_STRUCTURED_REPLY_MAGIC);
+	hha_put_be16(p + 4, c->flags);
+	hha_put_be16(p + 6, c->type);
+	hha_put_be64(p + 8, c->cookie);
+	hha_put_be32(p + 16, c->len);
 	return HHA_NBD_CHUNK_HDR_LEN;
 }
 
@@ -225,12 +225,12 @@ int hha_nbd_decode_chunk(const uint8_t *p, size_t n, struct hha_nbd_chunk *out)
 
 	if (n < HHA_NBD_CHUNK_HDR_LEN)
 		return -EAGAIN;
-	if (hha_nbd_get32(p) != HHA_NBD_STRUCTURED_REPLY_MAGIC)
+	if (hha_get_be32(p) != HHA_NBD_STRUCTURED_REPLY_MAGIC)
 		return -EBADMSG;
-	c.flags = hha_nbd_get16(p + 4);
-	c.type = hha_nbd_get16(p + 6);
-	c.cookie = hha_nbd_get64(p + 8);
-	c.len = hha_nbd_get32(p + 16);
+	c.flags = hha_get_be16(p + 4);
+	c.type = hha_get_be16(p + 6);
+	c.cookie = hha_get_be64(p + 8);
+	c.len = hha_get_be32(p + 16);
 	switch (c.type) {
 	case HHA_NBD_REPLY_TYPE_NONE:
 		if (c.len != 0 || !(c.flags & HHA_NBD_REPLY_FLAG_DONE))
@@ -264,7 +264,7 @@ size_t hha_nbd_encode_offset_data(uint8_t *p, uint16_t flags, uint64_t cookie, u
 	};
 
 	hha_nbd_encode_chunk(p, &c);
-	hha_nbd_put64(p + HHA_NBD_CHUNK_HDR_LEN, offset);
+	hha_put_be64(p + HHA_NBD_CHUNK_HDR_LEN, offset);
 	return HHA_NBD_OFFSET_DATA_HDR_LEN;
 }
 
@@ -284,8 +284,8 @@ size_t hha_nbd_encode_error_chunk(uint8_t *p, size_t cap, uint16_t flags, uint64
 		mlen = HHA_NBD_MAX_STRING;
 	c.len = (uint32_t)(6 + mlen);
 	hha_nbd_encode_chunk(p, &c);
-	hha_nbd_put32(p + HHA_NBD_CHUNK_HDR_LEN, error);
-	hha_nbd_put16(p + HHA_NBD_CHUNK_HDR_LEN + 4, (uint16_t)mlen);
+	hha_put_be32(p + HHA_NBD_CHUNK_HDR_LEN, error);
+	hha_put_be16(p + HHA_NBD_CHUNK_HDR_LEN + 4, (uint16_t)mlen);
 	if (mlen)
 		memcpy(p + HHA_NBD_ERROR_CHUNK_MIN, msg, mlen);
 	return HHA_NBD_ERROR_CHUNK_MIN + mlen;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
+
 #include "disk/nbd-server.h"
 
 /*
@@ -128,37 +130,6 @@ enum hha_nbd_opt {
 #define HHA_NBD_OFFSET_DATA_HDR_LEN 28 /* chunk header + u64 offset */
 #define HHA_NBD_ERROR_CHUNK_MIN 26     /* chunk header + u32 error + u16 msg len */
 #define HHA_NBD_MAX_STRING 4096        /* names, descriptions, messages */
-
-/* Big-endian helpers. */
-static inline void hha_nbd_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static inline void hha_nbd_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-static inline void hha_nbd_put64(uint8_t *p, uint64_t v)
-{
-	hha_nbd_put32(p, (uint32_t)(v >> 32));
-	hha_nbd_put32(p + 4, (uint32_t)v);
-}
-static inline uint16_t hha_nbd_get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-static inline uint32_t hha_nbd_get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-static inline uint64_t hha_nbd_get64(const uint8_t *p)
-{
-	return ((uint64_t)hha_nbd_get32(p) << 32) | hha_nbd_get32(p + 4);
-}
 
 /* ---- handshake ---- */
 

@@ -8,6 +8,7 @@
 
 #include <hybridha/disk.h>
 
+#include "core/bytes.h"
 #include "core/internal.h"
 #include "disk/md.h"
 #include "disk/wire.h"
@@ -127,50 +128,17 @@ const char *hha_wire_refuse_str(uint32_t reason)
 	return words[reason];
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	v = htobe16(v);
-	memcpy(p, &v, 2);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, 4);
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(p, &v, 8);
-}
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return be16toh(v);
-}
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return be32toh(v);
-}
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return be64toh(v);
-}
 
 void hha_wire_hdr_encode(const struct hha_wire_hdr *h, uint8_t *out)
 {
-	put16(out, HHA_WIRE_MAGIC);
+	hha_put_be16(out, HHA_WIRE_MAGIC);
 	out[2] = h->type;
 	out[3] = h->flags;
-	put32(out + 4, h->plen);
-	put64(out + 8, h->seq);
-	put64(out + 16, h->offset);
-	put32(out + 24, h->len);
-	put32(out + 28, h->aux);
+	hha_put_be32(out + 4, h->plen);
+	hha_put_be64(out + 8, h->seq);
+	hha_put_be64(out + 16, h->offset);
+	hha_put_be32(out + 24, h->len);
+	hha_put_be32(out + 28, h->aux);
 }
 
 #define FAIL(msg)               \
@@ -190,15 +158,15 @@ int hha_wire_hdr_decode(const uint8_t *in, const struct hha_wire_limits *lim, st
 		why = &dummy;
 	*why = NULL;
 	memset(h, 0, sizeof(*h));
-	if (get16(in) != HHA_WIRE_MAGIC)
+	if (hha_get_be16(in) != HHA_WIRE_MAGIC)
 		FAIL("bad magic");
 	h->type = in[2];
 	h->flags = in[3];
-	h->plen = get32(in + 4);
-	h->seq = get64(in + 8);
-	h->offset = get64(in + 16);
-	h->len = get32(in + 24);
-	h->aux = get32(in + 28);
+	h->plen = hha_get_be32(in + 4);
+	h->seq = hha_get_be64(in + 8);
+	h->offset = hha_get_be64(in + 16);
+	h->len = hha_get_be32(in + 24);
+	h->aux = hha_get_be32(in + 28);
 	r = find_rule(h->type);
 	if (!r)
 		FAIL("unknown frame type");
@@ -263,13 +231,13 @@ int hha_wire_hdr_decode(const uint8_t *in, const struct hha_wire_limits *lim, st
 void hha_wire_hello_encode(const struct hha_wire_hello *h, uint8_t *out)
 {
 	memset(out, 0, HHA_WIRE_HELLO_LEN);
-	put32(out, HHA_WIRE_HELLO_MAGIC);
-	put16(out + 4, h->ver_min);
-	put16(out + 6, h->ver_max);
-	put32(out + 8, h->features);
+	hha_put_be32(out, HHA_WIRE_HELLO_MAGIC);
+	hha_put_be16(out + 4, h->ver_min);
+	hha_put_be16(out + 6, h->ver_max);
+	hha_put_be32(out + 8, h->features);
 	out[12] = h->security;
 	out[13] = h->protocol;
-	put64(out + 16, h->instance);
+	hha_put_be64(out + 16, h->instance);
 	memcpy(out + 24, h->nonce, HHA_WIRE_NONCE);
 	memcpy(out + 56, h->name, strnlen(h->name, HHA_WIRE_NAME_MAX - 1));
 }
@@ -283,14 +251,14 @@ int hha_wire_hello_decode(const uint8_t *in, size_t len, struct hha_wire_hello *
 	memset(h, 0, sizeof(*h));
 	if (len != HHA_WIRE_HELLO_LEN)
 		FAIL("hello length wrong");
-	if (get32(in) != HHA_WIRE_HELLO_MAGIC)
+	if (hha_get_be32(in) != HHA_WIRE_HELLO_MAGIC)
 		FAIL("hello magic wrong");
-	h->ver_min = get16(in + 4);
-	h->ver_max = get16(in + 6);
-	h->features = get32(in + 8);
+	h->ver_min = hha_get_be16(in + 4);
+	h->ver_max = hha_get_be16(in + 6);
+	h->features = hha_get_be32(in + 8);
 	h->security = in[12];
 	h->protocol = in[13];
-	h->instance = get64(in + 16);
+	h->instance = hha_get_be64(in + 16);
 	memcpy(h->nonce, in + 24, HHA_WIRE_NONCE);
 	memcpy(h->name, in + 56, HHA_WIRE_NAME_MAX);
 	if (h->ver_min == 0 || h->ver_min > h->ver_max)
@@ -299,7 +267,7 @@ int hha_wire_hello_decode(const uint8_t *in, size_t len, struct hha_wire_hello *
 		FAIL("hello security mode unknown");
 	if (h->protocol != 'A' && h->protocol != 'B' && h->protocol != 'C')
 		FAIL("hello replication protocol unknown");
-	if (get16(in + 14) != 0)
+	if (hha_get_be16(in + 14) != 0)
 		FAIL("hello reserved field not zero");
 	if (h->instance == 0)
 		FAIL("hello instance id zero");
@@ -320,15 +288,15 @@ void hha_wire_state_encode(const struct hha_wire_state *s, uint8_t *out)
 	out[0] = s->role;
 	out[1] = s->disk;
 	out[2] = s->conn;
-	put32(out + 4, s->md_flags);
-	put32(out + 8, s->sflags);
-	put64(out + 16, s->usable_size);
-	put64(out + 24, s->want_size);
-	put64(out + 32, s->uuid_current);
-	put64(out + 40, s->uuid_bitmap);
+	hha_put_be32(out + 4, s->md_flags);
+	hha_put_be32(out + 8, s->sflags);
+	hha_put_be64(out + 16, s->usable_size);
+	hha_put_be64(out + 24, s->want_size);
+	hha_put_be64(out + 32, s->uuid_current);
+	hha_put_be64(out + 40, s->uuid_bitmap);
 	for (int i = 0; i < HHA_WIRE_HISTORY; i++)
-		put64(out + 48 + 8 * i, s->uuid_history[i]);
-	put64(out + 80, s->oos_blocks);
+		hha_put_be64(out + 48 + 8 * i, s->uuid_history[i]);
+	hha_put_be64(out + 80, s->oos_blocks);
 }
 
 int hha_wire_state_decode(const uint8_t *in, size_t len, struct hha_wire_state *s, const char **why)
@@ -343,22 +311,22 @@ int hha_wire_state_decode(const uint8_t *in, size_t len, struct hha_wire_state *
 	s->role = in[0];
 	s->disk = in[1];
 	s->conn = in[2];
-	s->md_flags = get32(in + 4);
-	s->sflags = get32(in + 8);
-	s->usable_size = get64(in + 16);
-	s->want_size = get64(in + 24);
-	s->uuid_current = get64(in + 32);
-	s->uuid_bitmap = get64(in + 40);
+	s->md_flags = hha_get_be32(in + 4);
+	s->sflags = hha_get_be32(in + 8);
+	s->usable_size = hha_get_be64(in + 16);
+	s->want_size = hha_get_be64(in + 24);
+	s->uuid_current = hha_get_be64(in + 32);
+	s->uuid_bitmap = hha_get_be64(in + 40);
 	for (int i = 0; i < HHA_WIRE_HISTORY; i++)
-		s->uuid_history[i] = get64(in + 48 + 8 * i);
-	s->oos_blocks = get64(in + 80);
+		s->uuid_history[i] = hha_get_be64(in + 48 + 8 * i);
+	s->oos_blocks = hha_get_be64(in + 80);
 	if (s->role > HHA_ROLE_PRIMARY)
 		FAIL("state role unknown");
 	if (s->disk >= HHA_DS_COUNT)
 		FAIL("state disk state unknown");
 	if (s->conn >= HHA_CS_COUNT)
 		FAIL("state connection state unknown");
-	if (in[3] != 0 || get32(in + 12) != 0 || get64(in + 88) != 0)
+	if (in[3] != 0 || hha_get_be32(in + 12) != 0 || hha_get_be64(in + 88) != 0)
 		FAIL("state reserved field not zero");
 	if (s->md_flags & ~(uint32_t)HHA_MDF_ALL)
 		FAIL("state metadata flags unknown");

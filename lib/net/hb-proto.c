@@ -112,7 +112,7 @@ uint32_t hb_cluster_id(const char *name)
 
 	if (!EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL) || mdlen < 4)
 		return 0;
-	return hb_get32(md);
+	return hha_get_be32(md);
 }
 
 /* HMAC-SHA256 of @len bytes; re-initialising with no key keeps the context's key. */
@@ -135,19 +135,19 @@ int hb_encode(const struct hb_keyring *kr, const struct hb_hdr *hdr, const void 
 
 	if (!key || plen > HB_MAX_PAYLOAD || cap < total || hdr->link >= HB_MAX_LINKS)
 		return -EINVAL;
-	hb_put32(out, HB_MAGIC);
+	hha_put_be32(out, HB_MAGIC);
 	out[4] = HB_VERSION;
 	out[5] = kr->send_id;
 	out[6] = hdr->link;
 	out[7] = hdr->flags;
-	hb_put32(out + 8, hdr->cluster);
-	hb_put16(out + 12, hdr->sender);
-	hb_put16(out + 14, hdr->dest);
-	hb_put64(out + 16, hdr->incarnation);
-	hb_put64(out + 24, hdr->seq);
-	hb_put64(out + 32, hdr->timestamp_ms);
-	hb_put16(out + 40, (uint16_t)plen);
-	hb_put16(out + 42, 0);
+	hha_put_be32(out + 8, hdr->cluster);
+	hha_put_be16(out + 12, hdr->sender);
+	hha_put_be16(out + 14, hdr->dest);
+	hha_put_be64(out + 16, hdr->incarnation);
+	hha_put_be64(out + 24, hdr->seq);
+	hha_put_be64(out + 32, hdr->timestamp_ms);
+	hha_put_be16(out + 40, (uint16_t)plen);
+	hha_put_be16(out + 42, 0);
 	if (plen)
 		memcpy(out + HB_HDR_LEN, payload, plen);
 	r = hmac(key, out, HB_HDR_LEN + plen, out + HB_HDR_LEN + plen);
@@ -164,12 +164,12 @@ enum hb_verdict hb_decode(const struct hb_keyring *kr, uint32_t cluster, const u
 	/* Every length is checked before anything is read at an offset. */
 	if (len < HB_HDR_LEN + HB_MAC_LEN || len > HB_MAX_PACKET)
 		return HB_MALFORMED;
-	if (hb_get32(buf) != HB_MAGIC || buf[4] != HB_VERSION)
+	if (hha_get_be32(buf) != HB_MAGIC || buf[4] != HB_VERSION)
 		return HB_MALFORMED;
-	plen = hb_get16(buf + 40);
+	plen = hha_get_be16(buf + 40);
 	if (plen != len - HB_HDR_LEN - HB_MAC_LEN || buf[6] >= HB_MAX_LINKS)
 		return HB_MALFORMED;
-	if (hb_get32(buf + 8) != cluster)
+	if (hha_get_be32(buf + 8) != cluster)
 		return HB_OTHER_CLUSTER;
 	key = keyring_find(kr, buf[5]);
 	if (!key)
@@ -183,12 +183,12 @@ enum hb_verdict hb_decode(const struct hb_keyring *kr, uint32_t cluster, const u
 	hdr->key_id = buf[5];
 	hdr->link = buf[6];
 	hdr->flags = buf[7];
-	hdr->cluster = hb_get32(buf + 8);
-	hdr->sender = hb_get16(buf + 12);
-	hdr->dest = hb_get16(buf + 14);
-	hdr->incarnation = hb_get64(buf + 16);
-	hdr->seq = hb_get64(buf + 24);
-	hdr->timestamp_ms = hb_get64(buf + 32);
+	hdr->cluster = hha_get_be32(buf + 8);
+	hdr->sender = hha_get_be16(buf + 12);
+	hdr->dest = hha_get_be16(buf + 14);
+	hdr->incarnation = hha_get_be64(buf + 16);
+	hdr->seq = hha_get_be64(buf + 24);
+	hdr->timestamp_ms = hha_get_be64(buf + 32);
 	hdr->payload_len = (uint16_t)plen;
 	*payload = buf + HB_HDR_LEN;
 	return HB_OK;
@@ -204,7 +204,7 @@ int hb_tlv_next(const uint8_t *p, size_t len, size_t *off, uint8_t *type, const 
 		return 0;
 	if (o > len || len - o < HB_TLV_HDR)
 		return -1;
-	l = hb_get16(p + o + 1);
+	l = hha_get_be16(p + o + 1);
 	if (len - o - HB_TLV_HDR < l)
 		return -1;
 	*type = p[o];
@@ -232,7 +232,7 @@ int hb_tlv_put(uint8_t *buf, size_t cap, size_t *off, uint8_t type, const void *
 	if (*off > cap || vlen > UINT16_MAX || cap - *off < HB_TLV_HDR + vlen)
 		return -EMSGSIZE;
 	buf[*off] = type;
-	hb_put16(buf + *off + 1, (uint16_t)vlen);
+	hha_put_be16(buf + *off + 1, (uint16_t)vlen);
 	if (vlen)
 		memcpy(buf + *off + HB_TLV_HDR, val, vlen);
 	*off += HB_TLV_HDR + vlen;

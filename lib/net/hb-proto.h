@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
+
 /*
  * Wire format (all integers big-endian), docs/membership.md has the rationale:
  *
@@ -111,34 +113,5 @@ int hb_tlv_next(const uint8_t *p, size_t len, size_t *off, uint8_t *type, const 
 		uint16_t *vlen);
 /* Append one TLV. 0, or -EMSGSIZE when it does not fit in @cap. */
 int hb_tlv_put(uint8_t *buf, size_t cap, size_t *off, uint8_t type, const void *val, size_t vlen);
-
-/* Big-endian helpers shared by the net module's codecs. */
-static inline void hb_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static inline void hb_put32(uint8_t *p, uint32_t v)
-{
-	hb_put16(p, (uint16_t)(v >> 16));
-	hb_put16(p + 2, (uint16_t)v);
-}
-static inline void hb_put64(uint8_t *p, uint64_t v)
-{
-	hb_put32(p, (uint32_t)(v >> 32));
-	hb_put32(p + 4, (uint32_t)v);
-}
-static inline uint16_t hb_get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-static inline uint32_t hb_get32(const uint8_t *p)
-{
-	return ((uint32_t)hb_get16(p) << 16) | hb_get16(p + 2);
-}
-static inline uint64_t hb_get64(const uint8_t *p)
-{
-	return ((uint64_t)hb_get32(p) << 32) | hb_get32(p + 4);
-}
 
 #endif /* HHA_NET_HB_PROTO_H */

@@ -15,19 +15,19 @@ int hb_lease_encode(const struct hb_lease_msg *m, uint8_t *b, size_t cap)
 			return -EMSGSIZE;
 		b[0] = HB_LEASE_REQUEST;
 		b[1] = m->want ? 1 : 0;
-		hb_put16(b + 2, 0);
-		hb_put64(b + 4, m->epoch);
+		hha_put_be16(b + 2, 0);
+		hha_put_be64(b + 4, m->epoch);
 		return HB_LEASE_REQ_LEN;
 	}
 	if (cap < HB_LEASE_GRANT_LEN)
 		return -EMSGSIZE;
 	b[0] = HB_LEASE_GRANT;
 	b[1] = 0;
-	hb_put16(b + 2, m->holder);
-	hb_put64(b + 4, m->epoch);
-	hb_put32(b + 12, m->duration_ms);
-	hb_put64(b + 16, m->echo_seq);
-	hb_put32(b + 24, m->remaining_ms);
+	hha_put_be16(b + 2, m->holder);
+	hha_put_be64(b + 4, m->epoch);
+	hha_put_be32(b + 12, m->duration_ms);
+	hha_put_be64(b + 16, m->echo_seq);
+	hha_put_be32(b + 24, m->remaining_ms);
 	return HB_LEASE_GRANT_LEN;
 }
 
@@ -37,16 +37,16 @@ int hb_lease_decode(const uint8_t *p, size_t len, struct hb_lease_msg *m)
 	if (len == HB_LEASE_REQ_LEN && p[0] == HB_LEASE_REQUEST) {
 		m->kind = HB_LEASE_REQUEST;
 		m->want = p[1] & 1;
-		m->epoch = hb_get64(p + 4);
+		m->epoch = hha_get_be64(p + 4);
 		return 0;
 	}
 	if (len == HB_LEASE_GRANT_LEN && p[0] == HB_LEASE_GRANT) {
 		m->kind = HB_LEASE_GRANT;
-		m->holder = hb_get16(p + 2);
-		m->epoch = hb_get64(p + 4);
-		m->duration_ms = hb_get32(p + 12);
-		m->echo_seq = hb_get64(p + 16);
-		m->remaining_ms = hb_get32(p + 24);
+		m->holder = hha_get_be16(p + 2);
+		m->epoch = hha_get_be64(p + 4);
+		m->duration_ms = hha_get_be32(p + 12);
+		m->echo_seq = hha_get_be64(p + 16);
+		m->remaining_ms = hha_get_be32(p + 24);
 		return 0;
 	}
 	return -EINVAL;

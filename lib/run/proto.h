@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
+
 #include "run/crypto.h"
 
 /*
@@ -162,30 +164,5 @@ int hha_run_frame_open(struct hha_run_aead *a, uint8_t *buf, size_t avail, size_
 		       uint8_t *type, uint8_t *stream, uint8_t **payload, size_t *plen,
 		       size_t *consumed);
 
-/* Big-endian helpers. */
-static inline void hha_put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
-}
-static inline void hha_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-static inline void hha_put_be64(uint8_t *p, uint64_t v)
-{
-	hha_put_be32(p, (uint32_t)(v >> 32)), hha_put_be32(p + 4, (uint32_t)v);
-}
-static inline uint16_t hha_get_be16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-static inline uint32_t hha_get_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-static inline uint64_t hha_get_be64(const uint8_t *p)
-{
-	return ((uint64_t)hha_get_be32(p) << 32) | hha_get_be32(p + 4);
-}
 
 #endif /* HHA_RUN_PROTO_H */

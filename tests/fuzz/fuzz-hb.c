@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 *    incarnation and replay checks, the TLV walk, lease and ping parsing. */
 	h = (struct hb_hdr){ .link = data[0] % 2, .flags = data[1], .cluster = hb_cluster_id("fuzz"),
 			     .sender = data[2] % 4, .dest = data[3] % 3,
-			     .incarnation = hb_get64(data + 4) % 4, .seq = data[12] % 80 };
+			     .incarnation = hha_get_be64(data + 4) % 4, .seq = data[12] % 80 };
 	if (hb_keyring_add(&kr, 1, KEY, strlen(KEY)) < 0)
 		return 0;
 	int n = hb_encode(&kr, &h, data + 13, HHA_MIN(size - 13, (size_t)HB_MAX_PAYLOAD), pkt,

@@ -212,19 +212,19 @@ static uint32_t info_go(struct session *s, uint32_t opt, const char *name, const
 			return 0;
 		if (r.type != HHA_NBD_REP_INFO)
 			return r.type;
-		switch (hha_nbd_get16(data)) {
+		switch (hha_get_be16(data)) {
 		case HHA_NBD_INFO_EXPORT:
 			if (r.len != 12)
 				return 0;
-			s->size = hha_nbd_get64(data + 2);
-			s->tflags = hha_nbd_get16(data + 10);
+			s->size = hha_get_be64(data + 2);
+			s->tflags = hha_get_be16(data + 10);
 			break;
 		case HHA_NBD_INFO_BLOCK_SIZE:
 			if (r.len != 14)
 				return 0;
-			s->min = hha_nbd_get32(data + 2);
-			s->pref = hha_nbd_get32(data + 6);
-			s->max = hha_nbd_get32(data + 10);
+			s->min = hha_get_be32(data + 2);
+			s->pref = hha_get_be32(data + 6);
+			s->max = hha_get_be32(data + 10);
 			break;
 		case HHA_NBD_INFO_NAME:
 			s->got_name = r.len - 2 == strlen(g_export) &&
@@ -286,7 +286,7 @@ static int read_reply(struct session *s, uint32_t is_read_len, uint64_t *cookie,
 	/* Structured: simple replies are allowed for non-READ commands. */
 	if (rd(s->fd, h, 4) < 0)
 		return -1;
-	if (hha_nbd_get32(h) == HHA_NBD_SIMPLE_REPLY_MAGIC) {
+	if (hha_get_be32(h) == HHA_NBD_SIMPLE_REPLY_MAGIC) {
 		uint32_t err;
 
 		if (rd(s->fd, h + 4, 12) < 0 || hha_nbd_decode_simple_reply(h, 16, &err, cookie) < 0)
@@ -308,8 +308,8 @@ static int read_reply(struct session *s, uint32_t is_read_len, uint64_t *cookie,
 		} else if (c.type & 0x8000) {
 			if (c.len > sizeof(p) || rd(s->fd, p, c.len) < 0)
 				return -1;
-			err = (int)hha_nbd_get32(p);
-			if (hha_nbd_get16(p + 4) > c.len - 6)
+			err = (int)hha_get_be32(p);
+			if (hha_get_be16(p + 4) > c.len - 6)
 				return -1;
 		} else if (c.type != HHA_NBD_REPLY_TYPE_NONE) {
 			return -1;
@@ -386,7 +386,7 @@ static void group_handshake(void)
 	      "LIST with data: ERR_INVALID");
 	check(send_opt(s.fd, HHA_NBD_OPT_LIST, NULL, 0) == 0 &&
 		      read_opt_reply(s.fd, &r, data, sizeof(data)) == 0 &&
-		      r.type == HHA_NBD_REP_SERVER && hha_nbd_get32(data) == strlen(g_export) &&
+		      r.type == HHA_NBD_REP_SERVER && hha_get_be32(data) == strlen(g_export) &&
 		      memcmp(data + 4, g_export, strlen(g_export)) == 0 &&
 		      read_opt_reply(s.fd, &r, NULL, 0) == 0 && r.type == HHA_NBD_REP_ACK,
 	      "LIST: one REP_SERVER with the export name, then ACK");
@@ -397,8 +397,8 @@ static void group_handshake(void)
 	check(info_go(&s, HHA_NBD_OPT_GO, "no-such-export", NULL, 0) == HHA_NBD_REP_ERR_UNKNOWN,
 	      "GO unknown export: ERR_UNKNOWN");
 	/* name length pointing past the data */
-	hha_nbd_put32(b, 200);
-	hha_nbd_put16(b + 4, 0);
+	hha_put_be32(b, 200);
+	hha_put_be16(b + 4, 0);
 	check(opt_once(s.fd, HHA_NBD_OPT_INFO, b, 6) == HHA_NBD_REP_ERR_INVALID,
 	      "INFO with a bad name length: ERR_INVALID");
 	check(opt_once(s.fd, HHA_NBD_OPT_GO, b, 3) == HHA_NBD_REP_ERR_INVALID,
@@ -455,8 +455,8 @@ static void group_handshake(void)
 			      send_opt(s.fd, HHA_NBD_OPT_EXPORT_NAME, g_export,
 				       (uint32_t)strlen(g_export)) == 0 &&
 			      rd(s.fd, reply, zeroes ? 134 : 10) == 0 &&
-			      (hha_nbd_get16(reply + 8) & HHA_NBD_FLAG_HAS_FLAGS) &&
-			      (s.tflags = hha_nbd_get16(reply + 8), still_works(&s)),
+			      (hha_get_be16(reply + 8) & HHA_NBD_FLAG_HAS_FLAGS) &&
+			      (s.tflags = hha_get_be16(reply + 8), still_works(&s)),
 		      "EXPORT_NAME %s zeroes: size, flags, transmission works",
 		      zeroes ? "with" : "without");
 		close(s.fd);

@@ -118,8 +118,8 @@ static uint16_t go_ok(struct cursor *c)
 	uint16_t tflags = 0;
 
 	while ((t = opt_reply(c, &d, &len)) == HHA_NBD_REP_INFO)
-		if (hha_nbd_get16(d) == HHA_NBD_INFO_EXPORT)
-			tflags = hha_nbd_get16(d + 10);
+		if (hha_get_be16(d) == HHA_NBD_INFO_EXPORT)
+			tflags = hha_get_be16(d + 10);
 	assert_int_equal(t, HHA_NBD_REP_ACK);
 	return tflags;
 }
@@ -169,17 +169,17 @@ static void test_go(void **state)
 	c = out_of(&h);
 	assert_int_equal(opt_reply(&c, &d, &len), HHA_NBD_REP_INFO);
 	assert_int_equal(len, 12);
-	assert_int_equal(hha_nbd_get16(d), HHA_NBD_INFO_EXPORT);
-	assert_true(hha_nbd_get64(d + 2) == HARNESS_DISK_SIZE);
-	assert_int_equal(hha_nbd_get16(d + 10),
+	assert_int_equal(hha_get_be16(d), HHA_NBD_INFO_EXPORT);
+	assert_true(hha_get_be64(d + 2) == HARNESS_DISK_SIZE);
+	assert_int_equal(hha_get_be16(d + 10),
 			 HHA_NBD_FLAG_HAS_FLAGS | HHA_NBD_FLAG_SEND_FLUSH | HHA_NBD_FLAG_SEND_FUA |
 				 HHA_NBD_FLAG_SEND_TRIM | HHA_NBD_FLAG_SEND_WRITE_ZEROES |
 				 HHA_NBD_FLAG_SEND_CACHE | HHA_NBD_FLAG_SEND_FAST_ZERO);
 	assert_int_equal(opt_reply(&c, &d, &len), HHA_NBD_REP_INFO);
 	assert_int_equal(len, 14);
-	assert_int_equal(hha_nbd_get32(d + 2), 512);
-	assert_int_equal(hha_nbd_get32(d + 6), 4096);
-	assert_int_equal(hha_nbd_get32(d + 10), 65536);
+	assert_int_equal(hha_get_be32(d + 2), 512);
+	assert_int_equal(hha_get_be32(d + 6), 4096);
+	assert_int_equal(hha_get_be32(d + 10), 65536);
 	assert_int_equal(opt_reply(&c, NULL, NULL), HHA_NBD_REP_ACK);
 	at_end(&c);
 	assert_int_equal(harness_wants(&h), HHA_NBD_CONN_READ);
@@ -257,17 +257,17 @@ static void test_session_fragments(void **state)
 	assert_true(ch.cookie == 2 && ch.type == HHA_NBD_REPLY_TYPE_OFFSET_DATA &&
 		    ch.flags == HHA_NBD_REPLY_FLAG_DONE && ch.len == 8 + 8192);
 	d = take(&c, ch.len);
-	assert_true(hha_nbd_get64(d) == 4096);
+	assert_true(hha_get_be64(d) == 4096);
 	assert_int_equal(d[8 + 100], (uint8_t)(100 * 31));
 	ch = chunk(&c); /* errors come as error chunks with a message */
 	assert_true(ch.cookie == 3 && ch.type == HHA_NBD_REPLY_TYPE_ERROR);
 	d = take(&c, ch.len);
-	assert_int_equal(hha_nbd_get32(d), HHA_NBD_ENOSPC);
-	assert_true(hha_nbd_get16(d + 4) > 0 && hha_nbd_get16(d + 4) == ch.len - 6);
+	assert_int_equal(hha_get_be32(d), HHA_NBD_ENOSPC);
+	assert_true(hha_get_be16(d + 4) > 0 && hha_get_be16(d + 4) == ch.len - 6);
 	ch = chunk(&c);
-	assert_true(ch.cookie == 4 && hha_nbd_get32(take(&c, ch.len)) == HHA_NBD_EINVAL);
+	assert_true(ch.cookie == 4 && hha_get_be32(take(&c, ch.len)) == HHA_NBD_EINVAL);
 	ch = chunk(&c);
-	assert_true(ch.cookie == 5 && hha_nbd_get32(take(&c, ch.len)) == HHA_NBD_EINVAL);
+	assert_true(ch.cookie == 5 && hha_get_be32(take(&c, ch.len)) == HHA_NBD_EINVAL);
 	assert_int_equal(simple(&c, &ck), 0);
 	assert_int_equal(simple(&c, &ck), 0);
 	ch = chunk(&c);
@@ -545,7 +545,7 @@ static void test_export_name(void **state)
 		s_req(&s, HHA_NBD_CMD_FLUSH, 0, 5, 0, 0, NULL);
 		harness_feed(&h, s.b, s.n, 0);
 		assert_int_equal(h.out_len, HHA_NBD_GREETING_LEN + (zeroes ? 134 : 10) + 16);
-		assert_true(hha_nbd_get64(h.out + HHA_NBD_GREETING_LEN) == HARNESS_DISK_SIZE);
+		assert_true(hha_get_be64(h.out + HHA_NBD_GREETING_LEN) == HARNESS_DISK_SIZE);
 		harness_fini(&h);
 	}
 }
@@ -633,9 +633,9 @@ static void test_backend_errors(void **state)
 	go_ok(&c);
 	ch = chunk(&c);
 	assert_true(ch.type == HHA_NBD_REPLY_TYPE_ERROR && ch.flags == HHA_NBD_REPLY_FLAG_DONE);
-	assert_int_equal(hha_nbd_get32(take(&c, ch.len)), HHA_NBD_ENOSPC);
+	assert_int_equal(hha_get_be32(take(&c, ch.len)), HHA_NBD_ENOSPC);
 	ch = chunk(&c);
-	assert_int_equal(hha_nbd_get32(take(&c, ch.len)), HHA_NBD_EIO);
+	assert_int_equal(hha_get_be32(take(&c, ch.len)), HHA_NBD_EIO);
 	at_end(&c);
 	harness_fini(&h);
 }

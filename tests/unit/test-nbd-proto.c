@@ -127,11 +127,11 @@ static void test_info_req(void **state)
 	assert_int_equal(hha_nbd_decode_info_req(b, 6, &ir), 0);
 	assert_int_equal(ir.name_len, 0);
 	/* A name length so large that name + 6 wraps 32 bits. */
-	hha_nbd_put32(b, 0xfffffffe);
+	hha_put_be32(b, 0xfffffffe);
 	assert_int_equal(hha_nbd_decode_info_req(b, 6, &ir), -EINVAL);
 	/* A count so large that 2 * count overflows what is there. */
 	n = hha_nbd_encode_info_req(b, "a", 1, NULL, 0);
-	hha_nbd_put16(b + 5, 0xffff);
+	hha_put_be16(b + 5, 0xffff);
 	assert_int_equal(hha_nbd_decode_info_req(b, (uint32_t)n, &ir), -EINVAL);
 	/* A NUL inside the name. */
 	n = hha_nbd_encode_info_req(b, "a\0b", 3, NULL, 0);
@@ -263,13 +263,13 @@ static void test_error_chunk(void **state)
 	assert_int_equal(hha_nbd_decode_chunk(b, 20, &c), 0);
 	assert_int_equal(c.type, HHA_NBD_REPLY_TYPE_ERROR);
 	assert_int_equal(c.len, 6);
-	assert_int_equal(hha_nbd_get32(b + 20), 22);
-	assert_int_equal(hha_nbd_get16(b + 24), 0);
+	assert_int_equal(hha_get_be32(b + 20), 22);
+	assert_int_equal(hha_get_be16(b + 24), 0);
 	/* The message is cut to the room given. */
 	assert_int_equal(hha_nbd_encode_error_chunk(b, sizeof(b), 1, 9, 5, "0123456789abcdef"), 36);
 	assert_int_equal(hha_nbd_decode_chunk(b, 20, &c), 0);
 	assert_int_equal(c.len, 16);
-	assert_int_equal(hha_nbd_get16(b + 24), 10);
+	assert_int_equal(hha_get_be16(b + 24), 10);
 	assert_memory_equal(b + 26, "0123456789", 10);
 }
 

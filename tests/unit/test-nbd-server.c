@@ -167,8 +167,8 @@ static uint32_t cl_go(int fd, uint16_t *tflags)
 		}
 		if (r.type != HHA_NBD_REP_INFO)
 			return r.type;
-		if (hha_nbd_get16(d) == HHA_NBD_INFO_EXPORT && tflags)
-			*tflags = hha_nbd_get16(d + 10);
+		if (hha_get_be16(d) == HHA_NBD_INFO_EXPORT && tflags)
+			*tflags = hha_get_be16(d + 10);
 	}
 }
 
