@@ -131,6 +131,10 @@ struct hha_genids hha_disk_my_genids(struct hha_disk *d)
 
 	memcpy(g.history, d->sb.uuid_history, sizeof(g.history));
 	g.consistent = d->dstate == HHA_DS_UPTODATE || d->dstate == HHA_DS_OUTDATED;
+	g.crashed = d->crash_resync;
+	g.discard = d->discard_my_data;
+	g.dzc = d->policy_dzc;
+	g.oos = hha_bitmap_count(&d->bm);
 	return g;
 }
 
@@ -147,6 +151,12 @@ void hha_disk_fill_state(struct hha_disk *d, struct hha_wire_state *s)
 	s->uuid_bitmap = d->sb.uuid_bitmap;
 	memcpy(s->uuid_history, d->sb.uuid_history, sizeof(s->uuid_history));
 	s->oos_blocks = hha_bitmap_count(&d->bm);
+	if (d->crash_resync)
+		s->sflags |= HHA_WS_CRASHED;
+	if (d->discard_my_data)
+		s->sflags |= HHA_WS_DISCARD_MY_DATA;
+	if (d->policy_dzc)
+		s->sflags |= HHA_WS_DZC;
 }
 
 void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *req, int err))
@@ -175,6 +185,7 @@ HHA_EXPORT int hha_disk_new(struct hha_ctx *ctx, const char *name, struct hha_di
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->cond, &ca);
+	pthread_cond_init(&d->al_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	d->fd = d->md_fd = d->listen_fd = -1;
 	d->role = HHA_ROLE_SECONDARY;
@@ -232,11 +243,16 @@ HHA_EXPORT void hha_disk_free(struct hha_disk *d)
 	pthread_cond_destroy(&d->ioq.cond);
 	pthread_mutex_destroy(&d->pool.lock);
 	pthread_cond_destroy(&d->cond);
+	pthread_cond_destroy(&d->al_cond);
 	free(d);
 }
 
 static void close_backing(struct hha_disk *d)
 {
+	hha_al_stop(d);
+	if (d->al.n)
+		hha_al_fini(&d->al);
+	hha_ep_fini(d);
 	if (d->md_fd >= 0 && d->md_fd != d->fd)
 		close(d->md_fd);
 	if (d->fd >= 0)
@@ -308,9 +324,19 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 	if (bad)
 		hha_warn(d->ctx, "disk", "%s: %u bitmap page(s) corrupt: their blocks count as out of sync",
 			 d->name, bad);
+	d->crash_resync = false;
+	if ((r = hha_al_attach(d)) < 0 || (r = hha_ep_init(d)) < 0) {
+		close_backing(d);
+		return hha_error(r, __func__, "cannot read the activity log: %s", hha_strerror(r));
+	}
 	if ((r = hha_workq_start(d)) < 0) {
 		close_backing(d);
 		return hha_error(r, __func__, "cannot start I/O threads");
+	}
+	if ((r = hha_al_start(d)) < 0) {
+		hha_workq_stop(d);
+		close_backing(d);
+		return hha_error(r, __func__, "cannot start the activity-log thread");
 	}
 	pthread_mutex_lock(&d->lock);
 	snprintf(d->backing, sizeof(d->backing), "%s", o->backing);
@@ -339,6 +365,7 @@ HHA_EXPORT int hha_disk_detach(struct hha_disk *d)
 		return hha_error(-HHA_ESTATE, __func__, "%s is %s: disconnect first", d->name,
 				 hha_conn_state_name(d->cstate));
 	hha_export_close(d);
+	hha_al_stop(d);
 	hha_workq_stop(d);
 	pthread_mutex_lock(&d->lock);
 	/* What clients wrote reaches the store before the metadata says we are done. */
@@ -482,8 +509,17 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 		d->sb.flags &= ~(uint32_t)HHA_MDF_OUTDATED;
 		hha_disk_ds_event(d, HHA_DSE_FORCE_CURRENT);
 	}
+	/* Promoted without the peer: a new generation at once, so that the
+	 * peer (or a crashed former primary) can never take this side for
+	 * where it left it, writes or not. */
+	if (!d->linked && d->sb.uuid_current && !d->uuid_fresh &&
+	    (r = hha_disk_new_current(d, "promoted without the peer")) < 0) {
+		r = hha_error(r, __func__, "cannot write metadata");
+		goto out;
+	}
 	d->role = HHA_ROLE_PRIMARY;
 	d->sb.flags |= HHA_MDF_WAS_PRIMARY | HHA_MDF_CRASHED_PRIMARY;
+	d->sb.flags &= ~(uint32_t)HHA_MDF_AL_CLEAN;
 	if ((r = hha_disk_md_write(d)) < 0) {
 		d->role = HHA_ROLE_SECONDARY;
 		r = hha_error(r, __func__, "cannot write metadata");
@@ -498,12 +534,8 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 			.current = d->peer.uuid_current, .bitmap = d->peer.uuid_bitmap,
 			.consistent = d->peer.disk == HHA_DS_UPTODATE || d->peer.disk == HHA_DS_OUTDATED };
 		memcpy(peer.history, d->peer.uuid_history, sizeof(peer.history));
-		if (hha_genid_decide(&me, &peer) == HHA_SYNC_SOURCE_FULL) {
-			hha_bitmap_set_all(&d->bm);
-			hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
-			hha_disk_post_event(d, "sync-start", "%s: full sync to the peer", d->name);
-			hha_rs_start(d);
-		}
+		if (hha_genid_decide(&me, &peer) == HHA_SYNC_SOURCE_FULL)
+			hha_link_begin_source(d->conn, HHA_SYNC_SOURCE_FULL);
 	}
 out:
 	pthread_mutex_unlock(&d->lock);
@@ -520,7 +552,9 @@ HHA_EXPORT int hha_disk_secondary(struct hha_disk *d)
 		return 0;
 	}
 	d->role = HHA_ROLE_SECONDARY;
-	d->sb.flags &= ~(uint32_t)HHA_MDF_CRASHED_PRIMARY;
+	/* A crash's extents not yet resynced keep the flag (rows 6a-6c). */
+	if (!d->crash_resync)
+		d->sb.flags = (d->sb.flags & ~(uint32_t)HHA_MDF_CRASHED_PRIMARY) | HHA_MDF_AL_CLEAN;
 	if (d->dstate != HHA_DS_DISKLESS)
 		hha_disk_md_write(d);
 	hha_info(d->ctx, "disk", "%s: role Primary -> Secondary", d->name);

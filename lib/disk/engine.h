@@ -12,6 +12,7 @@
 #include <hybridha/disk.h>
 
 #include "core/internal.h"
+#include "disk/al.h"
 #include "disk/bitmap.h"
 #include "disk/genid.h"
 #include "disk/inflight.h"
@@ -38,8 +39,10 @@
 #define HHA_DISK_IO_THREADS 4
 #define HHA_DISK_RS_CHUNK (1u << 20)    /* largest resync block */
 #define HHA_DISK_RS_WINDOW (8u << 20)   /* resync bytes in flight, unloaded */
+#define HHA_DISK_RS_BARRIER (64u << 20) /* resync bytes between the source's barriers */
 #define HHA_DISK_MAX_PAYLOAD (32u << 20)
 #define HHA_DISK_INLINE_MAX (128u << 10) /* page-cache I/O this small runs on the calling thread */
+#define HHA_AL_OP_MAX 9u                  /* activity-log extents one op may hold (32 MiB, unaligned) */
 
 struct hha_disk;
 struct hha_conn;
@@ -116,6 +119,12 @@ struct hha_op {
 	atomic_bool reply_released; /* the peer's share of @reply was released */
 	void (*finish)(struct hha_op *op); /* non-APP ops: before the op is freed */
 	int64_t t0_ns;
+	/* activity log (APP writes) */
+	uint32_t al_slot[HHA_AL_OP_MAX];
+	uint8_t al_n;             /* references held */
+	bool al_done;             /* the log covers it (or need not) */
+	bool al_big;              /* too large for the log: its range is marked in the bitmap */
+	bool peer_ok;             /* the peer completed it */
 };
 
 /* The sender queue and the table of frames waiting for acknowledgement. */
@@ -206,6 +215,8 @@ struct hha_disk {
 	bool gated;               /* handshake done, decision pending: hold new writes */
 	struct hha_op *gate_head, **gate_tail;
 	bool uuid_fresh;          /* current id rotated since the peer was last linked */
+	bool discard_my_data;     /* connect --discard-my-data: until the next sync as target ends */
+	bool policy_dzc;          /* after_split_brain = discard-zero-changes */
 	char last_refusal[160];
 	int64_t last_refusal_ms;
 
@@ -220,6 +231,18 @@ struct hha_disk {
 	bool bm_loaded;
 	struct hha_workq ioq;
 	struct hha_bufpool pool;
+	bool crash_resync;        /* attached after a crash as primary; its log extents are marked */
+
+	/* activity log (actlog.c; d->lock unless said) */
+	struct hha_al al;
+	bool al_running, al_stop;
+	pthread_t al_thread;
+	pthread_cond_t al_cond;
+	struct hha_op *al_wait_head, **al_wait_tail;
+	/* extents written since the peer's last answered barrier (primary, sync source) */
+	uint64_t *ep_cur, *ep_old;
+	size_t ep_words;
+	uint64_t ep_barrier;
 
 	/* primary */
 	uint64_t seq;
@@ -258,6 +281,8 @@ struct hha_disk {
 	int64_t rs_start_ms;
 	uint64_t rs_cursor;
 	bool rs_all_sent;
+	bool rs_peer_ready;       /* source: the target's marks arrived (RS_START) */
+	uint64_t rs_unflushed;    /* source: bytes acknowledged since the last resync barrier */
 	int64_t rs_sample_ms;     /* status: speed sampling */
 	uint64_t rs_sample_done;
 	double rs_speed_now;
@@ -280,6 +305,7 @@ struct hha_disk {
 	/* counters (atomic) */
 	uint64_t st_sent, st_recv, st_dw, st_dr, st_pending, st_unacked;
 	uint64_t st_app_writes, st_app_reads;
+	uint64_t st_al_txns;
 };
 
 /* @ts = now + @ms on CLOCK_MONOTONIC (for condition variables made with that clock). */
@@ -331,8 +357,30 @@ int hha_io_apply(struct hha_disk *d, uint8_t cmd, void *buf, uint64_t off, uint3
 		 bool may_trim);
 int hha_io_open_backing(struct hha_disk *d, const char *path, int *fd, uint64_t *size, bool *blk);
 
+/* actlog.c */
+/* Load the log at attach; a crashed primary's extents go into the bitmap. */
+int hha_al_attach(struct hha_disk *d);
+int hha_al_start(struct hha_disk *d);
+void hha_al_stop(struct hha_disk *d);       /* d->lock not held; frees the log */
+/* An application write may start (d->lock held): true, or false when it
+ * waits for a log transaction (the log's thread starts it later). */
+bool hha_al_begin(struct hha_disk *d, struct hha_op *op);
+/* Its references go (any thread, no lock needed). */
+void hha_al_end(struct hha_disk *d, struct hha_op *op);
+int hha_ep_init(struct hha_disk *d);
+void hha_ep_fini(struct hha_disk *d);
+/* Extent sets, d->lock held: a write or a resync block reached the peer;
+ * a barrier was queued; the barrier @seq was answered; the link broke
+ * (returns the extents marked). */
+void hha_ep_mark(struct hha_disk *d, uint64_t off, uint64_t len);
+void hha_ep_barrier(struct hha_disk *d, uint64_t seq);
+void hha_ep_barrier_acked(struct hha_disk *d, uint64_t seq);
+uint64_t hha_ep_to_bitmap(struct hha_disk *d);
+
 /* primary.c */
 void hha_disk_submit(void *ud, struct hha_nbd_req *req);
+/* Start an op that may run now (d->lock held). */
+void hha_op_start(struct hha_disk *d, struct hha_op *op);
 void hha_disk_release_gate(struct hha_disk *d);       /* d->lock held */
 void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done); /* d->lock held */
 void hha_op_put(struct hha_op *op);
@@ -402,12 +450,17 @@ int hha_link_start(struct hha_disk *d);
 void hha_link_stop(struct hha_disk *d);
 /* The peer's STATE arrived (receiver thread, d->lock not held). */
 int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s);
+/* Become the sync source per @dec (SOURCE_FULL / SOURCE_BITMAP); d->lock held. */
+int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec);
 
 /* resync.c */
 int hha_rs_start(struct hha_disk *d);   /* d->lock held */
 void hha_rs_stop(struct hha_disk *d);   /* d->lock not held */
 void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h);
 void hha_rs_on_done(struct hha_conn *c);
+void hha_rs_on_start(struct hha_conn *c);
+/* A crashed primary's extents are resynced: forget the crash (d->lock held). */
+void hha_rs_crash_settled(struct hha_disk *d);
 int hha_rs_rx_data(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
 void hha_rs_kick(struct hha_disk *d);
 

@@ -314,12 +314,20 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 {
 	bool stopping = atomic_load(&d->link_stop);
 
+	uint64_t lost;
+
 	pthread_mutex_lock(&d->lock);
 	d->linked = false;
 	d->conn = NULL;
+	/* What the peer acknowledged but may not have flushed: a crash of its
+	 * node loses it. */
+	lost = hha_ep_to_bitmap(d);
+	if (lost)
+		hha_info(d->ctx, "disk", "%s: %llu extent(s) written since the peer's last flush marked out of sync",
+			 d->name, (unsigned long long)lost);
 	/* Frames the peer may not have got will be marked out of sync; the new
 	 * generation id goes to disk before any of them is answered. */
-	if (d->role == HHA_ROLE_PRIMARY && !d->uuid_fresh && GET(d->st_unacked) > 0)
+	if (d->role == HHA_ROLE_PRIMARY && !d->uuid_fresh && (GET(d->st_unacked) > 0 || lost))
 		hha_disk_new_current(d, "lost the peer with writes in flight");
 	if (hha_cstate_linked(d->cstate) && !stopping)
 		hha_disk_cs_event(d, HHA_CSE_LINK_LOST);
@@ -345,6 +353,9 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	if (d->gated)
 		hha_disk_release_gate(d);
 	pthread_mutex_unlock(&d->lock);
+	/* The marks are worth nothing if a crash can take them: to disk now. */
+	if (d->bm_loaded && hha_md_bm_flush(d->md_fd, &d->sb, &d->bm) < 0)
+		hha_warn(d->ctx, "disk", "%s: cannot write the bitmap after losing the peer", d->name);
 	/* Threads that took a reference before d->conn was cleared finish first. */
 	while (atomic_load(&c->users) > 0)
 		usleep(1000);

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Sources of lib/disk/: the replicated block device.
 libhha_internal_la_SOURCES += \
+	lib/disk/actlog.c \
+	lib/disk/al.c \
+	lib/disk/al.h \
 	lib/disk/bitmap.c \
 	lib/disk/bitmap.h \
 	lib/disk/cstate.c \

@@ -3,9 +3,11 @@
 #ifndef HHA_DISK_MD_H
 #define HHA_DISK_MD_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "disk/bitmap.h"
 
@@ -37,6 +39,30 @@
 #define HHA_MD_AL_EXTENT (4u << 20)
 #define HHA_MD_HISTORY 4
 #define HHA_MD_NAME_MAX 64
+
+/* Little-endian fields of the on-disk formats. */
+static inline void hha_le_put32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+static inline void hha_le_put64(uint8_t *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+static inline uint32_t hha_le_get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+static inline uint64_t hha_le_get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
 
 /* Flags, persistent. */
 enum {
@@ -138,12 +164,17 @@ int hha_md_bm_page_check(const struct hha_md_sb *sb, uint32_t page, const uint8_
  */
 int hha_md_bm_load(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm, uint32_t *bad_pages);
 
+/* Write every dirty page of @bm without syncing (the caller syncs). 0 or -errno. */
+int hha_md_bm_write_dirty(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm);
 /* Write every dirty page of @bm (then fdatasync). Return: 0 or -errno. */
 int hha_md_bm_flush(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm);
 
 /* Byte offsets (in the file) of the parts. */
 uint64_t hha_md_bm_offset(const struct hha_md_sb *sb);
 uint64_t hha_md_al_offset(const struct hha_md_sb *sb);
+
+/* The first 8 bytes (little-endian) of the SHA-256 of @buf: page checksums. */
+uint64_t hha_md_sum64(const void *buf, size_t len);
 
 /* "consistent,was-primary" etc. into @buf. */
 const char *hha_md_flags_str(uint32_t flags, char *buf, size_t len);

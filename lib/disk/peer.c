@@ -536,7 +536,14 @@ static int rx_payload(struct hha_conn *c, uint8_t *dst, size_t n)
 
 static void rx_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 {
-	struct hha_op *op = hha_conn_ack_take(c, h->seq);
+	struct hha_op *op;
+
+	if (h->type == HHA_W_ACK_BARRIER && h->aux == 0) {
+		pthread_mutex_lock(&c->d->lock);
+		hha_ep_barrier_acked(c->d, h->seq);
+		pthread_mutex_unlock(&c->d->lock);
+	}
+	op = hha_conn_ack_take(c, h->seq);
 
 	if (!op)
 		return; /* an answer we did not wait for (a barrier under A/B) */
@@ -588,6 +595,9 @@ static int dispatch(struct hha_conn *c, const struct hha_wire_hdr *h, uint8_t *p
 		return 0;
 	case HHA_W_OOS:
 		hha_bitmap_set_range(&d->bm, h->offset, h->len);
+		return 0;
+	case HHA_W_RS_START:
+		hha_rs_on_start(c);
 		return 0;
 	case HHA_W_DISCONNECT:
 		hha_conn_fail(c, "the peer disconnected (%s)", hha_wire_refuse_str(h->aux));

@@ -27,6 +27,8 @@
 
 void hha_op_free(struct hha_op *op)
 {
+	if (op->al_n || op->al_big)
+		hha_al_end(op->d, op);
 	if (op->buflen)
 		hha_pool_put(op->d, op->buf, op->buflen);
 	free(op);
@@ -79,6 +81,7 @@ void hha_op_peer_settle(struct hha_op *op, bool ok)
 	if (atomic_exchange(&op->peer_settled, true))
 		return;
 	SUB(op->d->st_unacked, 1);
+	op->peer_ok = ok;
 	if (!ok && op->len && op->cmd != HHA_CMD_FLUSH)
 		hha_bitmap_set_range(&op->d->bm, op->off, op->len);
 	release_peer_reply(op);
@@ -142,10 +145,13 @@ static uint8_t wire_type(uint8_t cmd)
 }
 
 /* Start an operation: local part to a worker, peer part to the sender (d->lock held). */
-static void op_start(struct hha_disk *d, struct hha_op *op)
+void hha_op_start(struct hha_disk *d, struct hha_op *op)
 {
 	struct hha_conn *c = d->conn;
 
+	/* A write starts only once the activity log covers it. */
+	if (op->kind == HHA_OP_APP && op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH && !hha_al_begin(d, op))
+		return;
 	if (op->replicate && c && d->linked) {
 		struct hha_sitem *si = &op->si;
 		memset(si, 0, sizeof(*si));
@@ -162,6 +168,11 @@ static void op_start(struct hha_disk *d, struct hha_op *op)
 			si->h.plen = op->len;
 			si->payload = op->buf;
 		}
+		/* What the peer may hold unflushed, in the frames' order. */
+		if (op->cmd == HHA_CMD_FLUSH)
+			hha_ep_barrier(d, op->seq);
+		else
+			hha_ep_mark(d, op->off, op->len);
 		si->sent = data_sent;
 		atomic_fetch_add(&op->pending, 2); /* the sender's reference and the peer part */
 		atomic_fetch_add(&op->reply, 2);   /* the sender's and the peer's share of the answer */
@@ -232,7 +243,7 @@ void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done)
 		if (op->start)
 			op->start(d, op);
 		else
-			op_start(d, op);
+			hha_op_start(d, op);
 	}
 }
 
@@ -248,7 +259,7 @@ void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks)
 	op->kicker = caller_kicks;
 	/* Application reads and flushes order nothing (NBD gives in-flight requests no order). */
 	if (op->kind == HHA_OP_APP && (op->cmd == HHA_CMD_READ || op->cmd == HHA_CMD_FLUSH)) {
-		op_start(d, op);
+		hha_op_start(d, op);
 		return;
 	}
 	op->iv.start = op->off;
@@ -263,7 +274,7 @@ void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks)
 	if (op->start)
 		op->start(d, op);
 	else
-		op_start(d, op);
+		hha_op_start(d, op);
 }
 
 void hha_disk_release_gate(struct hha_disk *d)
@@ -334,7 +345,7 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 		ADD(d->st_app_reads, 1);
 		/* Not inline, the op belongs to a worker (and may be gone) once started. */
 		run_inline = op->inline_ok;
-		op_start(d, op);
+		hha_op_start(d, op);
 		pthread_mutex_unlock(&d->lock);
 		if (run_inline)
 			run_local(d, &op->job);

@@ -88,6 +88,8 @@ static void rs_finish(struct hha_disk *d)
 		d->sb.uuid_bitmap = 0;
 	}
 	d->sb.sync_pos = 0;
+	d->sb.flags &= ~(uint32_t)HHA_MDF_FULL_SYNC;
+	hha_rs_crash_settled(d);
 	hha_disk_md_write(d);
 	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
 	hha_disk_cs_event(d, HHA_CSE_SYNC_DONE);
@@ -117,6 +119,11 @@ static void *rs_main(void *arg)
 		uint64_t window = HHA_DISK_RS_WINDOW, b, e, len;
 		struct hha_op *op;
 
+		/* The target first sends what it marked itself (OOS), then RS_START. */
+		if (!d->rs_peer_ready) {
+			rs_sleep(d, 50);
+			continue;
+		}
 		if (d->rs_rate == 0 && GET(d->app_inflight) > 0)
 			window = HHA_DISK_RS_CHUNK;
 		if (d->rs_inflight >= window) {
@@ -194,6 +201,7 @@ int hha_rs_start(struct hha_disk *d)
 	d->rs_start_ms = hha_now_ms();
 	d->rs_cursor = 0;
 	d->rs_inflight = 0;
+	d->rs_unflushed = 0;
 	d->rs_all_sent = false;
 	atomic_store(&d->rs_stop, false);
 	r = pthread_create(&d->rs_thread, NULL, rs_main, d);
@@ -220,6 +228,35 @@ void hha_rs_stop(struct hha_disk *d)
 	pthread_join(th, NULL);
 }
 
+void hha_rs_crash_settled(struct hha_disk *d)
+{
+	if (!d->crash_resync)
+		return;
+	d->crash_resync = false;
+	if (d->role != HHA_ROLE_PRIMARY)
+		d->sb.flags = (d->sb.flags & ~(uint32_t)HHA_MDF_CRASHED_PRIMARY) | HHA_MDF_AL_CLEAN;
+}
+
+void hha_rs_on_start(struct hha_conn *c)
+{
+	struct hha_disk *d = c->d;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->conn == c && d->cstate == HHA_CS_SYNCSOURCE && !d->rs_peer_ready) {
+		d->rs_peer_ready = true;
+		d->rs_cursor = 0;
+		d->rs_total = hha_bitmap_count(&d->bm) << HHA_BM_BLOCK_SHIFT;
+		d->rs_done_bytes = 0;
+		d->rs_start_ms = hha_now_ms();
+		/* The target's marks are ours now: on disk before they can be cleared. */
+		pthread_mutex_unlock(&d->lock);
+		hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
+		pthread_mutex_lock(&d->lock);
+		pthread_cond_broadcast(&d->cond);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 void hha_rs_kick(struct hha_disk *d)
 {
 	pthread_cond_broadcast(&d->cond);
@@ -233,6 +270,18 @@ void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 	if (h->aux == 0) {
 		hha_bitmap_clear_range(&d->bm, h->offset, h->len);
 		d->rs_done_bytes += h->len;
+		/* Written on the target, not yet flushed: a crash of its node would
+		 * lose it. A barrier now and then bounds what must be redone. */
+		hha_ep_mark(d, h->offset, h->len);
+		d->rs_unflushed += h->len;
+		if (d->rs_unflushed >= HHA_DISK_RS_BARRIER) {
+			struct hha_sitem *si = hha_sitem_new(HHA_W_BARRIER, ++d->seq, 0, 0);
+			d->rs_unflushed = 0;
+			if (si) {
+				hha_ep_barrier(d, si->h.seq);
+				hha_conn_send(c, si);
+			}
+		}
 	} else {
 		hha_warn(d->ctx, "disk", "%s: the sync target failed to write %llu+%u: %s", d->name,
 			 (unsigned long long)h->offset, h->len, hha_strerror((int)h->aux));
@@ -258,8 +307,10 @@ static void rs_write_done(struct hha_disk *d, struct hha_job *j)
 	pthread_mutex_lock(&d->lock);
 	hha_ivtree_remove(&d->tree, &op->iv);
 	hha_op_start_unblocked(d, op);
-	if (r == 0)
+	if (r == 0) {
 		d->rs_done_bytes += op->len;
+		hha_bitmap_clear_range(&d->bm, op->off, op->len);
+	}
 	hha_op_send_ack(d, op, HHA_W_RS_ACK, r < 0 ? (uint32_t)-r : 0, true);
 	pthread_mutex_unlock(&d->lock);
 	hha_op_put(op);
@@ -312,6 +363,8 @@ void hha_rs_on_done(struct hha_conn *c)
 	d->sb.uuid_bitmap = 0;
 	d->sb.flags |= HHA_MDF_CONSISTENT;
 	d->sb.flags &= ~(uint32_t)HHA_MDF_OUTDATED;
+	d->discard_my_data = false;
+	hha_rs_crash_settled(d);
 	hha_bitmap_clear_all(&d->bm);
 	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
 	hha_disk_md_write(d);

@@ -51,6 +51,7 @@ enum aux_rule {
  * | RS_REQ      | running   | -            | none               | need  | 0      |
  * | RS_DONE     | running   | -            | none               | none  | 0      |
  * | OOS         | running   | -            | none               | need  | 0      |
+ * | RS_START    | running   | -            | none               | none  | 0      |
  * | DISCONNECT  | running   | -            | none               | none  | reason |
  */
 struct rule {
@@ -86,6 +87,7 @@ static const struct rule rules[] = {
 	{ HHA_W_RS_REQ, "RS_REQ", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
 	{ HHA_W_RS_DONE, "RS_DONE", RUN, 0, PL_NONE, 0, RG_NONE, AUX_ZERO },
 	{ HHA_W_OOS, "OOS", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
+	{ HHA_W_RS_START, "RS_START", RUN, 0, PL_NONE, 0, RG_NONE, AUX_ZERO },
 	{ HHA_W_DISCONNECT, "DISCONNECT", RUN, 0, PL_NONE, 0, RG_NONE, AUX_REASON },
 };
 

@@ -49,6 +49,7 @@ enum hha_wire_type {
 	HHA_W_RS_REQ = 34,     /* target asks for a range (checksum resync, verify) */
 	HHA_W_RS_DONE = 35,    /* source: every block sent; aux = 0 */
 	HHA_W_OOS = 36,        /* mark a range out of sync */
+	HHA_W_RS_START = 37,   /* sync target: my marks are sent (OOS), start sending */
 	HHA_W_DISCONNECT = 40, /* orderly close; aux = reason */
 };
 
@@ -117,7 +118,13 @@ int hha_wire_hello_decode(const uint8_t *in, size_t len, struct hha_wire_hello *
 /* STATE: sent after the handshake and whenever role, disk state or ids change. */
 #define HHA_WIRE_STATE_LEN 96u
 #define HHA_WIRE_HISTORY 4
-enum { HHA_WS_DISCARD_MY_DATA = 1u << 0, HHA_WS_SKIP_SYNC = 1u << 1, HHA_WS_ALL = 3u };
+enum {
+	HHA_WS_DISCARD_MY_DATA = 1u << 0, /* split brain: this side becomes the target */
+	HHA_WS_SKIP_SYNC = 1u << 1,       /* both blank disks declared identical */
+	HHA_WS_CRASHED = 1u << 2,         /* attached after a crash as primary (rows 6a-6c) */
+	HHA_WS_DZC = 1u << 3,             /* after-split-brain = discard-zero-changes */
+	HHA_WS_ALL = (1u << 4) - 1,
+};
 struct hha_wire_state {
 	uint8_t role;           /* enum hha_disk_role */
 	uint8_t disk;           /* enum hha_disk_state */
