@@ -29,6 +29,8 @@ UNIT_TESTS = \
 	tests/unit/test-disk-state \
 	tests/unit/test-disk-inflight \
 	tests/unit/test-disk-pair \
+	tests/unit/test-disk-al \
+	tests/unit/test-resync-model \
 	tests/unit/test-mon-draw \
 	tests/unit/test-mon-layout \
 	tests/unit/test-mon-snapshot \
@@ -77,6 +79,14 @@ tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
 tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c
 tests_unit_test_disk_pair_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_disk_pair_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_al_SOURCES = tests/unit/test-disk-al.c
+tests_unit_test_disk_al_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_al_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_resync_model_SOURCES = tests/unit/test-resync-model.c
+tests_unit_test_resync_model_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_resync_model_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_inflight_SOURCES = tests/unit/test-disk-inflight.c
 tests_unit_test_disk_inflight_CFLAGS = $(UNIT_CFLAGS)
