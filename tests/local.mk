@@ -31,6 +31,7 @@ UNIT_TESTS = \
 	tests/unit/test-disk-pair \
 	tests/unit/test-disk-al \
 	tests/unit/test-resync-model \
+	tests/unit/test-resync-pair \
 	tests/unit/test-mon-draw \
 	tests/unit/test-mon-layout \
 	tests/unit/test-mon-snapshot \
@@ -76,7 +77,7 @@ tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
 
-tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c
+tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c tests/unit/test-disk-pairlib.h
 tests_unit_test_disk_pair_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_disk_pair_LDADD = $(UNIT_LIBS)
 
@@ -87,6 +88,10 @@ tests_unit_test_disk_al_LDADD = $(UNIT_LIBS)
 tests_unit_test_resync_model_SOURCES = tests/unit/test-resync-model.c
 tests_unit_test_resync_model_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_resync_model_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_resync_pair_SOURCES = tests/unit/test-resync-pair.c tests/unit/test-disk-pairlib.h
+tests_unit_test_resync_pair_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_resync_pair_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_inflight_SOURCES = tests/unit/test-disk-inflight.c
 tests_unit_test_disk_inflight_CFLAGS = $(UNIT_CFLAGS)

@@ -54,6 +54,8 @@ int hha_al_attach(struct hha_disk *d)
 		hha_al_fini(&d->al);
 		return r;
 	}
+	if (d->sb.flags & HHA_MDF_PUSH_MARKS)
+		d->crash_resync = true;
 	if (!(d->sb.flags & HHA_MDF_CRASHED_PRIMARY))
 		return 0;
 	if (corrupt) {
@@ -305,6 +307,26 @@ void hha_ep_mark(struct hha_disk *d, uint64_t off, uint64_t len)
 
 	for (uint64_t e = e0; e <= e1 && e / 64 < d->ep_words; e++)
 		d->ep_cur[e / 64] |= 1ull << (e % 64);
+}
+
+void hha_disk_send_barrier(struct hha_disk *d)
+{
+	struct hha_sitem *si;
+
+	d->rs_unflushed = 0;
+	d->ep_last_barrier_ms = hha_now_ms();
+	if (!d->conn || !d->linked || !(si = hha_sitem_new(HHA_W_BARRIER, ++d->seq, 0, 0)))
+		return;
+	hha_ep_barrier(d, si->h.seq);
+	hha_conn_send(d->conn, si);
+}
+
+bool hha_ep_dirty(const struct hha_disk *d)
+{
+	for (size_t i = 0; i < d->ep_words; i++)
+		if (d->ep_cur[i])
+			return true;
+	return false;
 }
 
 void hha_ep_barrier(struct hha_disk *d, uint64_t seq)

@@ -26,6 +26,9 @@ static int refuse(struct hha_conn *c, uint32_t reason, const char *fmt, ...)
 		hha_conn_send(c, si);
 	}
 	snprintf(d->last_refusal, sizeof(d->last_refusal), "%s", msg);
+	d->split_brain = reason == HHA_WR_SPLITBRAIN;
+	if (d->split_brain && d->hook_split_brain)
+		hha_disk_hook_async(d, d->hook_split_brain, "split-brain", 0, false);
 	hha_err(d->ctx, "disk", "%s: refusing the peer: %s", d->name, msg);
 	hha_disk_post_event(d, reason == HHA_WR_SPLITBRAIN ? "split-brain" : "refused", "%s: %s", d->name, msg);
 	hha_disk_cs_event(d, HHA_CSE_REFUSED);
@@ -134,6 +137,17 @@ static void target_send_marks(struct hha_conn *c, bool full)
 		hha_conn_send(c, si);
 }
 
+void hha_link_target_ready(struct hha_disk *d, uint64_t gen, bool full)
+{
+	struct hha_conn *c;
+
+	pthread_mutex_lock(&d->lock);
+	c = hha_disk_conn_if(d, gen);
+	if (c && d->cstate == HHA_CS_SYNCTARGET)
+		target_send_marks(c, full);
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* Enter SyncSource / SyncTarget / Connected per @dec (d->lock held). */
 static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool first)
 {
@@ -184,7 +198,12 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 				    dec == HHA_SYNC_TARGET_FULL ? "full" : "bitmap",
 				    (unsigned long long)(d->rs_total >> 20));
 		hha_conn_send_state(c);
-		target_send_marks(c, dec == HHA_SYNC_TARGET_FULL);
+		/* A snapshot of the target, say, before it becomes inconsistent:
+		 * the source waits for RS_START until the hook is done. */
+		if (!d->hook_before_resync_target ||
+		    hha_disk_hook_async(d, d->hook_before_resync_target, "before-resync-target", c->gen,
+					dec == HHA_SYNC_TARGET_FULL) < 0)
+			target_send_marks(c, dec == HHA_SYNC_TARGET_FULL);
 		return 0;
 	}
 	return 0;
@@ -205,6 +224,10 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 		return -ECONNABORTED;
 	}
 	first = !d->peer_known;
+	/* The target says it is done: it flushed everything of the sync
+	 * before RS_DONE, so the epochs before our last barrier are safe. */
+	if (!first && d->peer.disk == HHA_DS_INCONSISTENT && s->disk == HHA_DS_UPTODATE)
+		hha_ep_barrier_acked(d, d->ep_barrier);
 	d->peer = *s;
 	d->peer_known = true;
 	peer_size = s->want_size ? s->want_size : s->usable_size;

@@ -235,6 +235,11 @@ HHA_EXPORT void hha_disk_free(struct hha_disk *d)
 		close(d->efd);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
+	hha_verify_stop(d);
+	hha_disk_hooks_wait(d);
+	free(d->hook_split_brain);
+	free(d->hook_before_resync_target);
+	free(d->hook_local_io_error);
 	hha_wire_key_free(d->key, d->keylen);
 	hha_pool_fini(d);
 	pthread_mutex_destroy(&d->lock);
@@ -385,7 +390,8 @@ HHA_EXPORT int hha_disk_connect(struct hha_disk *d, const struct hha_disk_net_op
 	struct hha_net_conf n = { 0 };
 	int r;
 
-	if (!o || o->struct_size < sizeof(*o) || !o->local_addr || !o->peer_addr || !o->key_file)
+	if (!o || o->struct_size < offsetof(struct hha_disk_net_opts, discard_my_data) || !o->local_addr ||
+	    !o->peer_addr || !o->key_file)
 		return hha_error(-EINVAL, __func__, "local address, peer address and key file are required");
 	if (d->cstate != HHA_CS_STANDALONE)
 		return hha_error(-HHA_ESTATE, __func__, "%s is %s: disconnect first", d->name,
@@ -426,6 +432,12 @@ HHA_EXPORT int hha_disk_connect(struct hha_disk *d, const struct hha_disk_net_op
 	pthread_mutex_lock(&d->lock);
 	d->net_configured = true;
 	d->last_refusal[0] = 0;
+	d->split_brain = false;
+	d->discard_my_data = o->struct_size >= offsetof(struct hha_disk_net_opts, discard_my_data) +
+							sizeof(o->discard_my_data) && o->discard_my_data;
+	if (d->discard_my_data)
+		hha_warn(d->ctx, "disk", "%s: connecting with --discard-my-data: after a split brain this "
+			 "side's changes are overwritten by the peer's", d->name);
 	hha_disk_cs_event(d, HHA_CSE_CONNECT);
 	pthread_mutex_unlock(&d->lock);
 	if ((r = hha_link_start(d)) < 0) {
@@ -450,6 +462,7 @@ HHA_EXPORT int hha_disk_disconnect(struct hha_disk *d)
 	hha_disk_cs_event(d, HHA_CSE_DISCONNECT);
 	pthread_mutex_unlock(&d->lock);
 	hha_link_stop(d);
+	hha_verify_stop(d);
 	pthread_mutex_lock(&d->lock);
 	hha_disk_cs_event(d, HHA_CSE_STOPPED);
 	d->net_configured = false;
@@ -609,62 +622,6 @@ HHA_EXPORT int hha_disk_set_sync_rate(struct hha_disk *d, uint64_t bytes_per_s)
 	return 0;
 }
 
-HHA_EXPORT int hha_disk_status(struct hha_disk *d, struct hha_disk_status *st)
-{
-	size_t n;
-
-	if (!st || st->struct_size < sizeof(*st))
-		return hha_error(-EINVAL, __func__, "struct_size too small");
-	n = st->struct_size;
-	memset(st, 0, sizeof(*st));
-	st->struct_size = n;
-	pthread_mutex_lock(&d->lock);
-	st->role = d->role;
-	st->cstate = d->cstate;
-	st->dstate = d->dstate;
-	st->peer_known = d->peer_known;
-	st->peer_role = d->peer_known ? (enum hha_disk_role)d->peer.role : HHA_ROLE_SECONDARY;
-	st->peer_dstate = d->peer_known ? (enum hha_disk_state)d->peer.disk : HHA_DS_DISKLESS;
-	st->protocol = d->net_configured ? d->net.protocol : 0;
-	st->size = d->dstate == HHA_DS_DISKLESS ? 0 : d->size;
-	st->sent = GET(d->st_sent);
-	st->received = GET(d->st_recv);
-	st->disk_written = GET(d->st_dw);
-	st->disk_read = GET(d->st_dr);
-	st->pending = GET(d->st_pending);
-	st->unacked = GET(d->st_unacked);
-	st->out_of_sync = d->bm_loaded ? hha_bitmap_count(&d->bm) << HHA_BM_BLOCK_SHIFT : 0;
-	st->sync_rate = d->rs_rate;
-	st->uuid_current = d->sb.uuid_current;
-	st->uuid_bitmap = d->sb.uuid_bitmap;
-	snprintf(st->last_refusal, sizeof(st->last_refusal), "%s", d->last_refusal);
-	if (d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET) {
-		double secs = (double)(hha_now_ms() - d->rs_start_ms) / 1000.0;
-		int64_t now = hha_now_ms();
-		st->sync_total = d->rs_total;
-		st->sync_done = d->cstate == HHA_CS_SYNCSOURCE && d->rs_total > st->out_of_sync
-					? d->rs_total - st->out_of_sync
-					: d->rs_done_bytes;
-		if (st->sync_done > st->sync_total)
-			st->sync_done = st->sync_total;
-		st->sync_speed_avg = secs > 0 ? (double)st->sync_done / secs : 0;
-		/* Current speed over the last sampling period (at least 1 s). */
-		if (now - d->rs_sample_ms >= 1000) {
-			if (d->rs_sample_ms)
-				d->rs_speed_now = (double)(st->sync_done - d->rs_sample_done) * 1000.0 /
-						  (double)(now - d->rs_sample_ms);
-			d->rs_sample_ms = now;
-			d->rs_sample_done = st->sync_done;
-		}
-		st->sync_speed_now = d->rs_speed_now ? d->rs_speed_now : st->sync_speed_avg;
-	} else {
-		d->rs_sample_ms = 0;
-		d->rs_speed_now = 0;
-	}
-	pthread_mutex_unlock(&d->lock);
-	return 0;
-}
-
 HHA_EXPORT void hha_disk_set_event_fn(struct hha_disk *d,
 				      void (*fn)(struct hha_disk *d, const struct hha_disk_event *ev, void *ud),
 				      void *ud)
@@ -680,10 +637,14 @@ HHA_EXPORT int hha_disk_fd(const struct hha_disk *d)
 
 #define BM_FLUSH_MS 5000
 
+/* How long the peer may hold acknowledged writes unflushed (a crash of its
+ * node loses them, and they are resynced by 4 MiB extents). */
+#define EP_BARRIER_MS 1000
+
 HHA_EXPORT int64_t hha_disk_next_deadline(const struct hha_disk *d)
 {
 	/* Harmless when Diskless: dispatch then only re-arms. */
-	return d->next_bm_flush_ms;
+	return d->linked && d->next_ep_ms < d->next_bm_flush_ms ? d->next_ep_ms : d->next_bm_flush_ms;
 }
 
 static void bm_flush_job(struct hha_disk *d, struct hha_job *j)
@@ -727,6 +688,16 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 		if (d->event_fn)
 			d->event_fn(d, &ev, d->event_ud);
 		free(e);
+	}
+	/* Writes the peer acknowledged but may not have flushed: a barrier
+	 * once a second bounds what a crash of its node leaves to resync. */
+	if (hha_now_ms() >= d->next_ep_ms) {
+		d->next_ep_ms = hha_now_ms() + EP_BARRIER_MS;
+		pthread_mutex_lock(&d->lock);
+		if (d->linked && d->role == HHA_ROLE_PRIMARY && hha_ep_dirty(d) &&
+		    hha_now_ms() - d->ep_last_barrier_ms >= EP_BARRIER_MS)
+			hha_disk_send_barrier(d);
+		pthread_mutex_unlock(&d->lock);
 	}
 	/* Write the bitmap back now and then, off the caller's thread. */
 	if (hha_now_ms() >= d->next_bm_flush_ms) {

@@ -78,6 +78,7 @@ enum hha_op_kind {
 	HHA_OP_RS_READ,  /* sync source: read a block to send */
 	HHA_OP_RS_WRITE, /* sync target: write a received block */
 	HHA_OP_BARRIER,  /* secondary: flush for a received barrier */
+	HHA_OP_CSUM,     /* hash a range: to ask the peer (CSUM_REQ) or to answer it */
 };
 
 /* Local commands (the NBD values, plus our own). */
@@ -125,6 +126,7 @@ struct hha_op {
 	bool al_done;             /* the log covers it (or need not) */
 	bool al_big;              /* too large for the log: its range is marked in the bitmap */
 	bool peer_ok;             /* the peer completed it */
+	void *hashes;             /* HHA_OP_CSUM probe: the frame's payload */
 };
 
 /* The sender queue and the table of frames waiting for acknowledgement. */
@@ -217,6 +219,11 @@ struct hha_disk {
 	bool uuid_fresh;          /* current id rotated since the peer was last linked */
 	bool discard_my_data;     /* connect --discard-my-data: until the next sync as target ends */
 	bool policy_dzc;          /* after_split_brain = discard-zero-changes */
+	enum hha_disk_on_io_error on_io_error;
+	bool csums;               /* checksum-based resync */
+	char *hook_split_brain, *hook_before_resync_target, *hook_local_io_error;
+	int hooks_running;        /* hook threads alive (d->lock) */
+	bool split_brain;         /* the last refusal was a split brain */
 	char last_refusal[160];
 	int64_t last_refusal_ms;
 
@@ -243,6 +250,7 @@ struct hha_disk {
 	uint64_t *ep_cur, *ep_old;
 	size_t ep_words;
 	uint64_t ep_barrier;
+	int64_t ep_last_barrier_ms;
 
 	/* primary */
 	uint64_t seq;
@@ -274,6 +282,7 @@ struct hha_disk {
 	/* resync */
 	pthread_t rs_thread;
 	bool rs_started;
+	bool rs_exited;           /* its thread has left its loop (may still need a join) */
 	atomic_bool rs_stop;
 	uint64_t rs_rate;         /* bytes/s, 0 = unlimited (yielding) */
 	uint64_t rs_inflight;     /* d->lock */
@@ -282,10 +291,19 @@ struct hha_disk {
 	uint64_t rs_cursor;
 	bool rs_all_sent;
 	bool rs_peer_ready;       /* source: the target's marks arrived (RS_START) */
+	bool rs_paused;           /* pause-sync */
 	uint64_t rs_unflushed;    /* source: bytes acknowledged since the last resync barrier */
 	int64_t rs_sample_ms;     /* status: speed sampling */
 	uint64_t rs_sample_done;
 	double rs_speed_now;
+
+	/* online verify (d->lock) */
+	pthread_t ov_thread;
+	bool ov_started, ov_running, ov_stop;
+	uint64_t ov_start, ov_pos, ov_done, ov_end, ov_inflight, ov_oos;
+	int64_t ov_start_ms;
+	unsigned ov_nranges;
+	struct { uint64_t off, len; } ov_ranges[16];
 
 	/* export */
 	struct hha_nbd_server *nbd;
@@ -301,11 +319,18 @@ struct hha_disk {
 	void (*event_fn)(struct hha_disk *d, const struct hha_disk_event *ev, void *ud);
 	void *event_ud;
 	int64_t next_bm_flush_ms;
+	int64_t next_ep_ms;       /* the next idle barrier check */
 
 	/* counters (atomic) */
 	uint64_t st_sent, st_recv, st_dw, st_dr, st_pending, st_unacked;
 	uint64_t st_app_writes, st_app_reads;
 	uint64_t st_al_txns;
+	uint64_t st_app_wbytes;   /* bytes the application wrote */
+	uint64_t st_resynced;     /* resync bytes sent (source) or written (target) */
+	uint64_t st_rs_same;      /* checksum resync: bytes found equal */
+	int64_t app_sample_ms;    /* status: application speed sampling (d->lock) */
+	uint64_t app_sample_bytes;
+	double app_speed;
 };
 
 /* @ts = now + @ms on CLOCK_MONOTONIC (for condition variables made with that clock). */
@@ -336,6 +361,19 @@ int hha_disk_md_write(struct hha_disk *d);
 /* Primary without peer: make a new current id (d->lock held). */
 int hha_disk_new_current(struct hha_disk *d, const char *why);
 struct hha_genids hha_disk_my_genids(struct hha_disk *d);
+
+/* admin.c */
+/* Run a hook command and wait for it (at most a minute); its exit status or -errno. */
+int hha_disk_run_hook(struct hha_disk *d, const char *path, const char *event);
+/* The same on a thread of its own (d->lock held); with @conn_gen, the
+ * target's marks and RS_START go out on that connection afterwards. */
+int hha_disk_hook_async(struct hha_disk *d, const char *path, const char *event, uint64_t conn_gen, bool full);
+void hha_disk_hooks_wait(struct hha_disk *d);
+/* Our bitmap's marks are to be resynced from us at the next connection (or
+ * now): rows 6b/6c, persisted; @announce tells a connected peer (d->lock held). */
+void hha_disk_push_marks(struct hha_disk *d, bool announce);
+/* The primary went on without us: Outdated, persisted (d->lock held). */
+void hha_disk_outdate_self(struct hha_disk *d, const char *why);
 
 /* io.c */
 int hha_workq_start(struct hha_disk *d);
@@ -376,6 +414,10 @@ void hha_ep_mark(struct hha_disk *d, uint64_t off, uint64_t len);
 void hha_ep_barrier(struct hha_disk *d, uint64_t seq);
 void hha_ep_barrier_acked(struct hha_disk *d, uint64_t seq);
 uint64_t hha_ep_to_bitmap(struct hha_disk *d);
+bool hha_ep_dirty(const struct hha_disk *d);
+/* A barrier of our own (resync, idle writes): the peer flushes, and
+ * answers; d->lock held. */
+void hha_disk_send_barrier(struct hha_disk *d);
 
 /* primary.c */
 void hha_disk_submit(void *ud, struct hha_nbd_req *req);
@@ -450,6 +492,8 @@ int hha_link_start(struct hha_disk *d);
 void hha_link_stop(struct hha_disk *d);
 /* The peer's STATE arrived (receiver thread, d->lock not held). */
 int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s);
+/* The target's marks and RS_START on connection @gen, if it is still current (d->lock not held). */
+void hha_link_target_ready(struct hha_disk *d, uint64_t gen, bool full);
 /* Become the sync source per @dec (SOURCE_FULL / SOURCE_BITMAP); d->lock held. */
 int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec);
 
@@ -463,9 +507,27 @@ void hha_rs_on_start(struct hha_conn *c);
 void hha_rs_crash_settled(struct hha_disk *d);
 int hha_rs_rx_data(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
 void hha_rs_kick(struct hha_disk *d);
+/* A local op with a pooled buffer of @len and the next sequence (d->lock held), or NULL. */
+struct hha_op *hha_op_new_local(struct hha_disk *d, enum hha_op_kind kind, uint64_t off, uint32_t len,
+				void (*start)(struct hha_disk *d, struct hha_op *op));
+/* Read [off, off+len) and send it as RS_DATA (d->lock held). 0 or -ENOMEM. */
+int hha_rs_issue(struct hha_disk *d, uint64_t off, uint32_t len);
+
+/* verify.c: checksum probes (resync with csums, online verify). */
+/* Hash [off, off+len) (whole blocks, <= 1 MiB) and send CSUM_REQ (d->lock held). */
+int hha_csum_probe(struct hha_disk *d, uint64_t off, uint32_t len, bool verify);
+int hha_csum_rx_req(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
+int hha_csum_rx_reply(struct hha_conn *c, const struct hha_wire_hdr *h, const uint8_t *diff);
+/* The link went: a verify in progress stops (d->lock held). */
+void hha_verify_abort(struct hha_disk *d);
+/* Stop and join the verify thread (d->lock not held). */
+void hha_verify_stop(struct hha_disk *d);
 
 /* Tests and the export glue: where answers to NBD requests go. */
 void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *req, int err));
+
+/* verify.c: the verify fields of the status (d->lock held). */
+void hha_verify_status(struct hha_disk *d, struct hha_disk_status *st);
 
 /* export.c */
 int hha_export_update(struct hha_disk *d);  /* after role changes; d->lock not held */

@@ -153,6 +153,11 @@ static void hs_log(struct hha_disk *d, const char *peer, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&d->lock);
+	/* A refusal that stopped the link (split brain, ...) stays what status says. */
+	if (atomic_load(&d->link_stop) && d->last_refusal[0]) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	if (strcmp(msg, d->last_refusal) != 0 || hha_now_ms() - d->last_refusal_ms > quiet_ms) {
 		snprintf(d->last_refusal, sizeof(d->last_refusal), "%s", msg);
 		d->last_refusal_ms = hha_now_ms();
@@ -322,6 +327,7 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	/* What the peer acknowledged but may not have flushed: a crash of its
 	 * node loses it. */
 	lost = hha_ep_to_bitmap(d);
+	hha_verify_abort(d);
 	if (lost)
 		hha_info(d->ctx, "disk", "%s: %llu extent(s) written since the peer's last flush marked out of sync",
 			 d->name, (unsigned long long)lost);

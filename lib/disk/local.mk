@@ -2,6 +2,7 @@
 # Sources of lib/disk/: the replicated block device.
 libhha_internal_la_SOURCES += \
 	lib/disk/actlog.c \
+	lib/disk/admin.c \
 	lib/disk/al.c \
 	lib/disk/al.h \
 	lib/disk/bitmap.c \
@@ -26,6 +27,8 @@ libhha_internal_la_SOURCES += \
 	lib/disk/resync.c \
 	lib/disk/secondary.c \
 	lib/disk/state.h \
+	lib/disk/status.c \
+	lib/disk/verify.c \
 	lib/disk/wire.c \
 	lib/disk/wire.h \
 	lib/disk/wire-sec.c \

@@ -433,7 +433,7 @@ int hha_md_bm_flush(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm)
 const char *hha_md_flags_str(uint32_t flags, char *buf, size_t len)
 {
 	static const char *const names[] = { "consistent", "outdated", "was-primary", "crashed-primary",
-					     "al-clean", "full-sync", "peer-outdated" };
+					     "al-clean", "full-sync", "peer-outdated", "push-marks" };
 	size_t n = 0;
 
 	buf[0] = '\0';

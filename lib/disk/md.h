@@ -73,7 +73,8 @@ enum {
 	HHA_MDF_AL_CLEAN = 1u << 4,        /* the activity log holds nothing to resync */
 	HHA_MDF_FULL_SYNC = 1u << 5,       /* the next sync as source sends everything */
 	HHA_MDF_PEER_OUTDATED = 1u << 6,   /* the peer's copy was marked outdated by us */
-	HHA_MDF_ALL = (1u << 7) - 1,
+	HHA_MDF_PUSH_MARKS = 1u << 7,      /* our bitmap's marks (verify) go to the peer at the next connection */
+	HHA_MDF_ALL = (1u << 8) - 1,
 };
 
 struct hha_md_sb {

@@ -599,7 +599,16 @@ static int dispatch(struct hha_conn *c, const struct hha_wire_hdr *h, uint8_t *p
 	case HHA_W_RS_START:
 		hha_rs_on_start(c);
 		return 0;
+	case HHA_W_CSUM_REQ:
+		return hha_csum_rx_req(c, h, payload, cap);
+	case HHA_W_CSUM_REPLY:
+		return hha_csum_rx_reply(c, h, payload);
 	case HHA_W_DISCONNECT:
+		/* A primary that leaves on purpose goes on without us. */
+		pthread_mutex_lock(&d->lock);
+		if (d->peer_known && d->peer.role == HHA_ROLE_PRIMARY && d->cstate == HHA_CS_CONNECTED)
+			hha_disk_outdate_self(d, "the primary disconnected and goes on alone");
+		pthread_mutex_unlock(&d->lock);
 		hha_conn_fail(c, "the peer disconnected (%s)", hha_wire_refuse_str(h->aux));
 		return -ECONNRESET;
 	default:
@@ -679,8 +688,8 @@ void hha_conn_receive(struct hha_conn *c)
 		}
 		if (h.type == HHA_W_DATA || h.type == HHA_W_RS_DATA)
 			ADD(d->st_recv, h.plen);
-		/* DATA and RS_DATA handlers own their (pooled) payload buffer. */
-		if (cap && h.type != HHA_W_DATA && h.type != HHA_W_RS_DATA) {
+		/* DATA, RS_DATA and CSUM_REQ handlers own their (pooled) payload buffer. */
+		if (cap && h.type != HHA_W_DATA && h.type != HHA_W_RS_DATA && h.type != HHA_W_CSUM_REQ) {
 			hha_pool_put(d, payload, cap);
 			payload = small;
 			cap = 0;

@@ -40,8 +40,10 @@ static void op_reply(struct hha_op *op)
 	int err = atomic_load(&op->err);
 
 	SUB(d->app_inflight, 1);
-	if (op->cmd == HHA_CMD_WRITE && err == 0)
+	if (op->cmd == HHA_CMD_WRITE && err == 0) {
 		ADD(d->st_app_writes, 1);
+		ADD(d->st_app_wbytes, op->len);
+	}
 	d->complete(op->req, err);
 	op->req = NULL;
 }

@@ -74,10 +74,46 @@ static void rs_read_start(struct hha_disk *d, struct hha_op *op)
 	hha_op_push(d, op, rs_read_done);
 }
 
+struct hha_op *hha_op_new_local(struct hha_disk *d, enum hha_op_kind kind, uint64_t off, uint32_t len,
+				void (*start)(struct hha_disk *d, struct hha_op *op))
+{
+	struct hha_op *op = calloc(1, sizeof(*op));
+
+	if (op)
+		op->buf = hha_pool_get(d, len, &op->buflen);
+	if (!op || !op->buf) {
+		free(op);
+		return NULL;
+	}
+	op->d = d;
+	op->kind = (uint8_t)kind;
+	op->off = off;
+	op->len = len;
+	op->seq = ++d->seq;
+	op->start = start;
+	atomic_init(&op->pending, 1);
+	return op;
+}
+
+int hha_rs_issue(struct hha_disk *d, uint64_t off, uint32_t len)
+{
+	struct hha_op *op = hha_op_new_local(d, HHA_OP_RS_READ, off, len, rs_read_start);
+
+	if (!op)
+		return -ENOMEM;
+	d->rs_inflight += len;
+	hha_op_enter(d, op);
+	return 0;
+}
+
 /* The source is done: every block sent and acknowledged (d->lock held). */
 static void rs_finish(struct hha_disk *d)
 {
-	struct hha_sitem *si = hha_sitem_new(HHA_W_RS_DONE, 0, 0, 0);
+	struct hha_sitem *si;
+
+	/* Everything sent is acknowledged: one barrier covers it all. */
+	hha_disk_send_barrier(d);
+	si = hha_sitem_new(HHA_W_RS_DONE, 0, 0, 0);
 
 	if (si && d->conn)
 		hha_conn_send(d->conn, si);
@@ -117,10 +153,9 @@ static void *rs_main(void *arg)
 	pthread_mutex_lock(&d->lock);
 	while (!atomic_load(&d->rs_stop) && d->cstate == HHA_CS_SYNCSOURCE && d->linked) {
 		uint64_t window = HHA_DISK_RS_WINDOW, b, e, len;
-		struct hha_op *op;
 
 		/* The target first sends what it marked itself (OOS), then RS_START. */
-		if (!d->rs_peer_ready) {
+		if (!d->rs_peer_ready || d->rs_paused) {
 			rs_sleep(d, 50);
 			continue;
 		}
@@ -166,26 +201,16 @@ static void *rs_main(void *arg)
 			}
 			tokens -= (double)len;
 		}
-		op = calloc(1, sizeof(*op));
-		if (op)
-			op->buf = hha_pool_get(d, (uint32_t)len, &op->buflen);
-		if (!op || !op->buf) {
-			free(op);
+		/* With checksums, ask whether the target's copy differs first. */
+		if ((d->csums ? hha_csum_probe(d, b << HHA_BM_BLOCK_SHIFT, (uint32_t)len, false)
+			      : hha_rs_issue(d, b << HHA_BM_BLOCK_SHIFT, (uint32_t)len)) < 0) {
 			rs_sleep(d, 100);
 			continue;
 		}
 		d->rs_cursor = e;
 		d->sb.sync_pos = b << HHA_BM_BLOCK_SHIFT;
-		op->d = d;
-		op->kind = HHA_OP_RS_READ;
-		op->off = b << HHA_BM_BLOCK_SHIFT;
-		op->len = (uint32_t)len;
-		op->seq = ++d->seq;
-		op->start = rs_read_start;
-		atomic_init(&op->pending, 1);
-		d->rs_inflight += len;
-		hha_op_enter(d, op);
 	}
+	d->rs_exited = true;
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
@@ -194,8 +219,14 @@ int hha_rs_start(struct hha_disk *d)
 {
 	int r;
 
-	if (d->rs_started)
+	if (d->rs_started && !d->rs_exited)
 		return 0;
+	/* The thread of an earlier sync on this connection has ended: reap it
+	 * (it only returns after setting rs_exited). */
+	if (d->rs_started)
+		pthread_join(d->rs_thread, NULL);
+	d->rs_started = false;
+	d->rs_exited = false;
 	d->rs_total = hha_bitmap_count(&d->bm) << HHA_BM_BLOCK_SHIFT;
 	d->rs_done_bytes = 0;
 	d->rs_start_ms = hha_now_ms();
@@ -233,6 +264,7 @@ void hha_rs_crash_settled(struct hha_disk *d)
 	if (!d->crash_resync)
 		return;
 	d->crash_resync = false;
+	d->sb.flags &= ~(uint32_t)HHA_MDF_PUSH_MARKS;
 	if (d->role != HHA_ROLE_PRIMARY)
 		d->sb.flags = (d->sb.flags & ~(uint32_t)HHA_MDF_CRASHED_PRIMARY) | HHA_MDF_AL_CLEAN;
 }
@@ -270,18 +302,13 @@ void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 	if (h->aux == 0) {
 		hha_bitmap_clear_range(&d->bm, h->offset, h->len);
 		d->rs_done_bytes += h->len;
+		ADD(d->st_resynced, h->len);
 		/* Written on the target, not yet flushed: a crash of its node would
 		 * lose it. A barrier now and then bounds what must be redone. */
 		hha_ep_mark(d, h->offset, h->len);
 		d->rs_unflushed += h->len;
-		if (d->rs_unflushed >= HHA_DISK_RS_BARRIER) {
-			struct hha_sitem *si = hha_sitem_new(HHA_W_BARRIER, ++d->seq, 0, 0);
-			d->rs_unflushed = 0;
-			if (si) {
-				hha_ep_barrier(d, si->h.seq);
-				hha_conn_send(c, si);
-			}
-		}
+		if (d->rs_unflushed >= HHA_DISK_RS_BARRIER)
+			hha_disk_send_barrier(d);
 	} else {
 		hha_warn(d->ctx, "disk", "%s: the sync target failed to write %llu+%u: %s", d->name,
 			 (unsigned long long)h->offset, h->len, hha_strerror((int)h->aux));
@@ -309,6 +336,7 @@ static void rs_write_done(struct hha_disk *d, struct hha_job *j)
 	hha_op_start_unblocked(d, op);
 	if (r == 0) {
 		d->rs_done_bytes += op->len;
+		ADD(d->st_resynced, op->len);
 		hha_bitmap_clear_range(&d->bm, op->off, op->len);
 	}
 	hha_op_send_ack(d, op, HHA_W_RS_ACK, r < 0 ? (uint32_t)-r : 0, true);

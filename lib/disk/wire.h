@@ -50,12 +50,17 @@ enum hha_wire_type {
 	HHA_W_RS_DONE = 35,    /* source: every block sent; aux = 0 */
 	HHA_W_OOS = 36,        /* mark a range out of sync */
 	HHA_W_RS_START = 37,   /* sync target: my marks are sent (OOS), start sending */
+	HHA_W_CSUM_REQ = 38,   /* range; payload: a SHA-256 per 4 KiB block; flags VERIFY */
+	HHA_W_CSUM_REPLY = 39, /* range; payload: one bit per block, set = differs; flags VERIFY; aux errno */
 	HHA_W_DISCONNECT = 40, /* orderly close; aux = reason */
 };
 
 /* Frame flags (per type, see the table in wire.c). */
 #define HHA_WF_FUA 0x01u
 #define HHA_WF_NO_HOLE 0x02u
+#define HHA_WF_VERIFY 0x04u   /* CSUM_*: online verify (else a checksum-resync probe) */
+#define HHA_WIRE_CSUM 32u     /* bytes of hash per 4 KiB block */
+#define HHA_WIRE_CSUM_MAX (1u << 20) /* largest CSUM range */
 
 /* Why a handshake was refused (REFUSE aux). */
 enum hha_wire_refuse {
