@@ -23,9 +23,9 @@
  *     log transaction, before an extent whose bits they hold can leave the
  *     log, so the log plus the bitmap on disk always cover every write.
  *  3. A crash of the peer's node loses what it acknowledged but had not
- *     flushed. The primary (and a sync source) remembers the extents written
- *     since the peer's last completed barrier (two extent sets: the open
- *     epoch, and the epochs whose barrier is not yet answered) and marks them
+ *     flushed. The primary (and a sync source) remembers what it wrote
+ *     since the peer's last completed barrier (two sets: the open epoch,
+ *     and the epochs whose barrier is not yet answered) and marks them
  *     out of sync when the link breaks (hha_ep_to_bitmap).
  *
  * Transactions are written by the activity-log thread, for every write
@@ -280,33 +280,78 @@ void hha_al_stop(struct hha_disk *d)
 	hha_al_fini(&d->al);
 }
 
-/* The peer's unflushed extents. */
+/*
+ * The peer's unflushed writes: two sets, the open epoch (since our last
+ * barrier) and the epochs whose barrier is not answered yet. Each is a list
+ * of ranges (one per write, adjacent ones merged) up to EP_MAX entries, and
+ * by 4 MiB extent beyond that. A barrier goes out once the open list holds
+ * EP_BARRIER entries, and once a second while writes come (hhad's loop), so
+ * the lists stay short and a crash of the peer's node costs the resync of
+ * about a second of writes.
+ */
+#define EP_MAX 65536u
+#define EP_BARRIER 16384u
+
+static void set_add(struct hha_disk *d, struct hha_epset *s, uint64_t off, uint64_t len)
+{
+	if (s->n && s->r[s->n - 1].off + s->r[s->n - 1].len == off && s->r[s->n - 1].len + len < (1ull << 32)) {
+		s->r[s->n - 1].len += len;
+		return;
+	}
+	if (s->n < EP_MAX) {
+		s->r[s->n].off = off;
+		s->r[s->n].len = len;
+		s->n++;
+		return;
+	}
+	for (uint64_t e = off >> HHA_AL_EXTENT_SHIFT; e <= (off + len - 1) >> HHA_AL_EXTENT_SHIFT; e++)
+		if (e / 64 < d->ep_words)
+			s->ext[e / 64] |= 1ull << (e % 64);
+	s->ext_any = true;
+}
+
+static void set_clear(struct hha_disk *d, struct hha_epset *s)
+{
+	s->n = 0;
+	if (s->ext_any)
+		memset(s->ext, 0, d->ep_words * sizeof(uint64_t));
+	s->ext_any = false;
+}
 
 int hha_ep_init(struct hha_disk *d)
 {
 	uint64_t next = (d->sb.usable_size + HHA_AL_EXTENT - 1) >> HHA_AL_EXTENT_SHIFT;
 
 	d->ep_words = (size_t)((next + 63) / 64);
-	d->ep_cur = calloc(d->ep_words ? d->ep_words : 1, sizeof(uint64_t));
-	d->ep_old = calloc(d->ep_words ? d->ep_words : 1, sizeof(uint64_t));
 	d->ep_barrier = 0;
-	return d->ep_cur && d->ep_old ? 0 : -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		struct hha_epset *s = &d->ep[i];
+		memset(s, 0, sizeof(*s));
+		s->r = malloc(sizeof(*s->r) * EP_MAX);
+		s->ext = calloc(d->ep_words ? d->ep_words : 1, sizeof(uint64_t));
+		if (!s->r || !s->ext)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 void hha_ep_fini(struct hha_disk *d)
 {
-	free(d->ep_cur);
-	free(d->ep_old);
-	d->ep_cur = d->ep_old = NULL;
+	for (int i = 0; i < 2; i++) {
+		free(d->ep[i].r);
+		free(d->ep[i].ext);
+		memset(&d->ep[i], 0, sizeof(d->ep[i]));
+	}
 	d->ep_words = 0;
 }
 
 void hha_ep_mark(struct hha_disk *d, uint64_t off, uint64_t len)
 {
-	uint64_t e0 = off >> HHA_AL_EXTENT_SHIFT, e1 = (off + (len ? len : 1) - 1) >> HHA_AL_EXTENT_SHIFT;
-
-	for (uint64_t e = e0; e <= e1 && e / 64 < d->ep_words; e++)
-		d->ep_cur[e / 64] |= 1ull << (e % 64);
+	if (!d->ep[0].r || len == 0)
+		return;
+	set_add(d, &d->ep[0], off, len);
+	if (d->ep[0].n >= EP_BARRIER)
+		hha_disk_send_barrier(d);
 }
 
 void hha_disk_send_barrier(struct hha_disk *d)
@@ -323,41 +368,50 @@ void hha_disk_send_barrier(struct hha_disk *d)
 
 bool hha_ep_dirty(const struct hha_disk *d)
 {
-	for (size_t i = 0; i < d->ep_words; i++)
-		if (d->ep_cur[i])
-			return true;
-	return false;
+	return d->ep[0].n || d->ep[0].ext_any;
 }
 
 void hha_ep_barrier(struct hha_disk *d, uint64_t seq)
 {
-	for (size_t i = 0; i < d->ep_words; i++) {
-		d->ep_old[i] |= d->ep_cur[i];
-		d->ep_cur[i] = 0;
+	struct hha_epset *cur = &d->ep[0], *old = &d->ep[1];
+
+	if (!cur->r)
+		return;
+	for (size_t i = 0; i < cur->n; i++)
+		set_add(d, old, cur->r[i].off, cur->r[i].len);
+	if (cur->ext_any) {
+		for (size_t i = 0; i < d->ep_words; i++)
+			old->ext[i] |= cur->ext[i];
+		old->ext_any = true;
 	}
+	set_clear(d, cur);
 	d->ep_barrier = seq;
 }
 
 void hha_ep_barrier_acked(struct hha_disk *d, uint64_t seq)
 {
 	/* Only the newest barrier covers every epoch before it. */
-	if (seq == d->ep_barrier && d->ep_words)
-		memset(d->ep_old, 0, d->ep_words * sizeof(uint64_t));
+	if (seq == d->ep_barrier && d->ep[1].r)
+		set_clear(d, &d->ep[1]);
 }
 
 uint64_t hha_ep_to_bitmap(struct hha_disk *d)
 {
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < d->ep_words; i++) {
-		uint64_t w = d->ep_cur[i] | d->ep_old[i];
-		d->ep_cur[i] = d->ep_old[i] = 0;
-		while (w) {
-			uint64_t e = (uint64_t)i * 64 + (uint64_t)__builtin_ctzll(w);
-			w &= w - 1;
-			hha_bitmap_set_range(&d->bm, e << HHA_AL_EXTENT_SHIFT, HHA_AL_EXTENT);
-			n++;
+	for (int k = 0; k < 2 && d->ep[k].r; k++) {
+		struct hha_epset *s = &d->ep[k];
+		for (size_t i = 0; i < s->n; i++)
+			n += hha_bitmap_set_range(&d->bm, s->r[i].off, s->r[i].len);
+		for (size_t i = 0; s->ext_any && i < d->ep_words; i++) {
+			uint64_t w = s->ext[i];
+			while (w) {
+				uint64_t e = (uint64_t)i * 64 + (uint64_t)__builtin_ctzll(w);
+				w &= w - 1;
+				n += hha_bitmap_set_range(&d->bm, e << HHA_AL_EXTENT_SHIFT, HHA_AL_EXTENT);
+			}
 		}
+		set_clear(d, s);
 	}
 	return n;
 }

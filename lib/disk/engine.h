@@ -246,8 +246,14 @@ struct hha_disk {
 	pthread_t al_thread;
 	pthread_cond_t al_cond;
 	struct hha_op *al_wait_head, **al_wait_tail;
-	/* extents written since the peer's last answered barrier (primary, sync source) */
-	uint64_t *ep_cur, *ep_old;
+	/* written since the peer's last answered barrier (primary, sync source):
+	 * [0] since our last barrier, [1] before barriers not yet answered */
+	struct hha_epset {
+		struct { uint64_t off; uint64_t len; } *r;
+		size_t n;
+		uint64_t *ext;       /* beyond the list: by 4 MiB extent */
+		bool ext_any;
+	} ep[2];
 	size_t ep_words;
 	uint64_t ep_barrier;
 	int64_t ep_last_barrier_ms;
@@ -407,9 +413,9 @@ bool hha_al_begin(struct hha_disk *d, struct hha_op *op);
 void hha_al_end(struct hha_disk *d, struct hha_op *op);
 int hha_ep_init(struct hha_disk *d);
 void hha_ep_fini(struct hha_disk *d);
-/* Extent sets, d->lock held: a write or a resync block reached the peer;
- * a barrier was queued; the barrier @seq was answered; the link broke
- * (returns the extents marked). */
+/* The peer's unflushed writes, d->lock held: a write or a resync block
+ * reached the peer; a barrier was queued; the barrier @seq was answered;
+ * the link broke (marks them in the bitmap, returns the bits newly set). */
 void hha_ep_mark(struct hha_disk *d, uint64_t off, uint64_t len);
 void hha_ep_barrier(struct hha_disk *d, uint64_t seq);
 void hha_ep_barrier_acked(struct hha_disk *d, uint64_t seq);

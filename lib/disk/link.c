@@ -329,7 +329,7 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	lost = hha_ep_to_bitmap(d);
 	hha_verify_abort(d);
 	if (lost)
-		hha_info(d->ctx, "disk", "%s: %llu extent(s) written since the peer's last flush marked out of sync",
+		hha_info(d->ctx, "disk", "%s: %llu block(s) written since the peer's last flush marked out of sync",
 			 d->name, (unsigned long long)lost);
 	/* Frames the peer may not have got will be marked out of sync; the new
 	 * generation id goes to disk before any of them is answered. */
