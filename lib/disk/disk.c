@@ -481,6 +481,7 @@ static void announce(struct hha_disk *d)
 
 HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 {
+	bool forced = false;
 	int r = 0;
 
 	pthread_mutex_lock(&d->lock);
@@ -500,6 +501,7 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 		goto out;
 	}
 	if (d->dstate != HHA_DS_UPTODATE) {
+		forced = true;
 		if (!force) {
 			r = hha_error(-HHA_ENOTUPTODATE, __func__,
 				      "%s is %s: its data may be stale or garbage; primary --force makes it "
@@ -541,15 +543,11 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 	hha_info(d->ctx, "disk", "%s: role Secondary -> Primary", d->name);
 	hha_disk_post_event(d, "state", "%s: role Primary", d->name);
 	announce(d);
-	if (d->linked && d->peer_known && d->cstate == HHA_CS_CONNECTED) {
-		/* A new pair's first generation: the peer becomes the sync target. */
-		struct hha_genids me = hha_disk_my_genids(d), peer = {
-			.current = d->peer.uuid_current, .bitmap = d->peer.uuid_bitmap,
-			.consistent = d->peer.disk == HHA_DS_UPTODATE || d->peer.disk == HHA_DS_OUTDATED };
-		memcpy(peer.history, d->peer.uuid_history, sizeof(peer.history));
-		if (hha_genid_decide(&me, &peer) == HHA_SYNC_SOURCE_FULL)
-			hha_link_begin_source(d->conn, HHA_SYNC_SOURCE_FULL);
-	}
+	/* A forced promotion declares our data the truth: a connected peer
+	 * gets all of it (a new pair's first sync). A plain one changes no
+	 * data, whatever the peer's last state said. */
+	if (forced && d->linked && d->peer_known && d->cstate == HHA_CS_CONNECTED)
+		hha_link_begin_source(d->conn, HHA_SYNC_SOURCE_FULL);
 out:
 	pthread_mutex_unlock(&d->lock);
 	if (r == 0)
@@ -636,15 +634,31 @@ HHA_EXPORT int hha_disk_fd(const struct hha_disk *d)
 }
 
 #define BM_FLUSH_MS 5000
+#define BM_FLUSH_SYNC_MS 1000
 
 /* How long the peer may hold acknowledged writes unflushed (a crash of its
  * node loses them, and they are resynced by 4 MiB extents). */
 #define EP_BARRIER_MS 1000
 
+static bool syncing(const struct hha_disk *d)
+{
+	return d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET;
+}
+
+/* When the bitmap is written back next: every 5 s, every second while syncing. */
+static int64_t bm_due(const struct hha_disk *d)
+{
+	int64_t sync_due = d->last_bm_flush_ms + BM_FLUSH_SYNC_MS;
+
+	return syncing(d) && sync_due < d->next_bm_flush_ms ? sync_due : d->next_bm_flush_ms;
+}
+
 HHA_EXPORT int64_t hha_disk_next_deadline(const struct hha_disk *d)
 {
+	int64_t bm = bm_due(d);
+
 	/* Harmless when Diskless: dispatch then only re-arms. */
-	return d->linked && d->next_ep_ms < d->next_bm_flush_ms ? d->next_ep_ms : d->next_bm_flush_ms;
+	return d->linked && d->next_ep_ms < bm ? d->next_ep_ms : bm;
 }
 
 static void bm_flush_job(struct hha_disk *d, struct hha_job *j)
@@ -694,13 +708,16 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 	if (hha_now_ms() >= d->next_ep_ms) {
 		d->next_ep_ms = hha_now_ms() + EP_BARRIER_MS;
 		pthread_mutex_lock(&d->lock);
-		if (d->linked && d->role == HHA_ROLE_PRIMARY && hha_ep_dirty(d) &&
+		if (d->linked && hha_ep_dirty(d) &&
 		    hha_now_ms() - d->ep_last_barrier_ms >= EP_BARRIER_MS)
 			hha_disk_send_barrier(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	/* Write the bitmap back now and then, off the caller's thread. */
-	if (hha_now_ms() >= d->next_bm_flush_ms) {
+	/* While syncing, what was copied reaches the disk within a second: a
+	 * restart resumes from there. */
+	if (hha_now_ms() >= bm_due(d)) {
+		d->last_bm_flush_ms = hha_now_ms();
 		d->next_bm_flush_ms = hha_now_ms() + BM_FLUSH_MS;
 		hha_pool_trim(d);
 		pthread_mutex_lock(&d->lock);

@@ -39,7 +39,7 @@
 #define HHA_DISK_IO_THREADS 4
 #define HHA_DISK_RS_CHUNK (1u << 20)    /* largest resync block */
 #define HHA_DISK_RS_WINDOW (8u << 20)   /* resync bytes in flight, unloaded */
-#define HHA_DISK_RS_BARRIER (64u << 20) /* resync bytes between the source's barriers */
+#define HHA_DISK_RS_BARRIER (16u << 20) /* resync bytes between the source's barriers */
 #define HHA_DISK_MAX_PAYLOAD (32u << 20)
 #define HHA_DISK_INLINE_MAX (128u << 10) /* page-cache I/O this small runs on the calling thread */
 #define HHA_AL_OP_MAX 9u                  /* activity-log extents one op may hold (32 MiB, unaligned) */
@@ -326,6 +326,7 @@ struct hha_disk {
 	void *event_ud;
 	int64_t next_bm_flush_ms;
 	int64_t next_ep_ms;       /* the next idle barrier check */
+	int64_t last_bm_flush_ms;
 
 	/* counters (atomic) */
 	uint64_t st_sent, st_recv, st_dw, st_dr, st_pending, st_unacked;
