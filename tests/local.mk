@@ -144,6 +144,7 @@ SHELL_TESTS = \
 	tests/e2e/disk-faults.sh \
 	tests/e2e/disk-many.sh \
 	tests/e2e/resync-faults.sh \
+	tests/e2e/resync-crash.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh
