@@ -147,6 +147,7 @@ SHELL_TESTS = \
 	tests/e2e/resync-crash.sh \
 	tests/e2e/resync-splitbrain.sh \
 	tests/e2e/resync-verify.sh \
+	tests/e2e/resync-ioerror.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/run-lib.sh

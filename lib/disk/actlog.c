@@ -110,6 +110,10 @@ bool hha_al_begin(struct hha_disk *d, struct hha_op *op)
 
 	if (op->al_done)
 		return true;
+	if (d->diskless_primary) {
+		op->al_done = true; /* nothing local to protect */
+		return true;
+	}
 	op_extents(op, &e0, &e1);
 	if (e1 - e0 < op_max_extents(d) && d->al_running && acquire(d, op, e0, e1)) {
 		op->al_done = true;
@@ -135,7 +139,7 @@ void hha_al_end(struct hha_disk *d, struct hha_op *op)
 	for (uint8_t i = 0; i < op->al_n; i++)
 		__atomic_fetch_sub(&d->al.refs[op->al_slot[i]], 1, __ATOMIC_ACQ_REL);
 	op->al_n = 0;
-	if (op->al_big && op->peer_ok && atomic_load(&op->err) == 0)
+	if (op->al_big && atomic_load(&op->peer_res) == 1 && atomic_load(&op->err) == 0)
 		hha_bitmap_clear_range(&d->bm, op->off, op->len);
 }
 

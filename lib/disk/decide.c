@@ -236,6 +236,21 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 		r = refuse(c, HHA_WR_PRIMARY, "both nodes are primary: demote one");
 		goto out;
 	}
+	/* A side without its disk has nothing to sync: replicate to nobody, mark instead. */
+	if (s->disk == HHA_DS_DISKLESS || d->dstate == HHA_DS_DISKLESS) {
+		if (s->disk == HHA_DS_DISKLESS)
+			hha_ioerr_peer_diskless(d);
+		if (first) {
+			hha_disk_cs_event(d, HHA_CSE_UP_NOSYNC);
+			d->linked = true;
+			d->uuid_fresh = false;
+			hha_disk_release_gate(d);
+		}
+		pthread_cond_broadcast(&d->cond);
+		hha_disk_post_event(d, "peer-state", "%s: peer is %s/%s", d->name, hha_disk_role_name(s->role),
+				    hha_disk_state_name(s->disk));
+		goto out;
+	}
 	if (first) {
 		if (peer_size != d->size) {
 			r = refuse(c, HHA_WR_SIZE,

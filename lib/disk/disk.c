@@ -258,6 +258,7 @@ static void close_backing(struct hha_disk *d)
 	if (d->al.n)
 		hha_al_fini(&d->al);
 	hha_ep_fini(d);
+	d->disk_failed = d->diskless_primary = false;
 	if (d->md_fd >= 0 && d->md_fd != d->fd)
 		close(d->md_fd);
 	if (d->fd >= 0)
@@ -362,7 +363,7 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 
 HHA_EXPORT int hha_disk_detach(struct hha_disk *d)
 {
-	if (d->dstate == HHA_DS_DISKLESS)
+	if (d->dstate == HHA_DS_DISKLESS && !d->disk_failed)
 		return hha_error(-HHA_ESTATE, __func__, "%s is not attached", d->name);
 	if (d->role == HHA_ROLE_PRIMARY)
 		return hha_error(-HHA_ESTATE, __func__, "%s is primary: run secondary first", d->name);

@@ -116,7 +116,7 @@ struct hha_op {
 	atomic_int pending;       /* lifetime: freed at 0 */
 	atomic_int reply;         /* APP: the client is answered at 0 */
 	atomic_int err;
-	atomic_bool peer_settled; /* the peer part was decided */
+	atomic_int peer_res;      /* the peer part: 0 pending, 1 done, 2 failed (decided once) */
 	atomic_bool reply_released; /* the peer's share of @reply was released */
 	void (*finish)(struct hha_op *op); /* non-APP ops: before the op is freed */
 	int64_t t0_ns;
@@ -125,7 +125,9 @@ struct hha_op {
 	uint8_t al_n;             /* references held */
 	bool al_done;             /* the log covers it (or need not) */
 	bool al_big;              /* too large for the log: its range is marked in the bitmap */
-	bool peer_ok;             /* the peer completed it */
+	bool peer_part;           /* a frame went to the peer for it */
+	bool remote;              /* a read served by the peer (Diskless primary) */
+	atomic_bool local_failed; /* the local store failed it; the peer's result decides */
 	void *hashes;             /* HHA_OP_CSUM probe: the frame's payload */
 };
 
@@ -224,6 +226,9 @@ struct hha_disk {
 	char *hook_split_brain, *hook_before_resync_target, *hook_local_io_error;
 	int hooks_running;        /* hook threads alive (d->lock) */
 	bool split_brain;         /* the last refusal was a split brain */
+	bool disk_failed;         /* the backing store failed: detached (fds still open) */
+	bool diskless_primary;    /* ...and as primary we serve from the peer */
+	bool peer_diskless;       /* the peer's disk is Diskless: nothing to replicate to */
 	char last_refusal[160];
 	int64_t last_refusal_ms;
 
@@ -369,6 +374,17 @@ int hha_disk_md_write(struct hha_disk *d);
 int hha_disk_new_current(struct hha_disk *d, const char *why);
 struct hha_genids hha_disk_my_genids(struct hha_disk *d);
 
+/* ioerr.c */
+/* The local store failed with @err (d->lock not held): applies on_io_error.
+ * True when the request can be served by the peer instead (@can_absorb: a
+ * write that also went to the peer, or a read). */
+bool hha_ioerr_local(struct hha_disk *d, int err, bool can_absorb);
+void hha_ioerr_peer_diskless(struct hha_disk *d);           /* d->lock held */
+/* Serve @op (a read) from the peer; takes over its local share (d->lock held). */
+void hha_remote_read(struct hha_disk *d, struct hha_op *op);
+int hha_remote_read_reply(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
+int hha_sec_rx_read(struct hha_conn *c, const struct hha_wire_hdr *h);
+
 /* admin.c */
 /* Run a hook command and wait for it (at most a minute); its exit status or -errno. */
 int hha_disk_run_hook(struct hha_disk *d, const char *path, const char *event);
@@ -433,6 +449,9 @@ void hha_op_start(struct hha_disk *d, struct hha_op *op);
 void hha_disk_release_gate(struct hha_disk *d);       /* d->lock held */
 void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done); /* d->lock held */
 void hha_op_put(struct hha_op *op);
+void hha_op_set_err(struct hha_op *op, int err);
+/* An APP op's local part ends without I/O, with @err (d->lock held). */
+void hha_op_fail_local(struct hha_op *op, int err);
 void hha_op_peer_settle(struct hha_op *op, bool ok);
 void hha_op_free(struct hha_op *op);
 /* Enter the in-flight tree; start now (op->start, or the primary's start) or

@@ -339,6 +339,10 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 		hha_disk_cs_event(d, HHA_CSE_LINK_LOST);
 	hha_sec_conn_end(d, c);
 	d->peer_known = false;
+	d->peer_diskless = false;
+	/* A Diskless primary has nothing left to serve from. */
+	if (d->diskless_primary)
+		hha_warn(d->ctx, "disk", "%s: Diskless primary without its peer: requests fail", d->name);
 	if (!stopping)
 		hha_disk_post_event(d, "peer-lost", "%s: peer %s: %s", d->name, c->peer_desc, c->fail_why);
 	pthread_cond_broadcast(&d->cond);

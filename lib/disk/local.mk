@@ -18,6 +18,7 @@ libhha_internal_la_SOURCES += \
 	lib/disk/inflight.c \
 	lib/disk/inflight.h \
 	lib/disk/io.c \
+	lib/disk/ioerr.c \
 	lib/disk/link.c \
 	lib/disk/md.c \
 	lib/disk/md.h \

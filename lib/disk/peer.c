@@ -601,6 +601,10 @@ static int dispatch(struct hha_conn *c, const struct hha_wire_hdr *h, uint8_t *p
 		return 0;
 	case HHA_W_CSUM_REQ:
 		return hha_csum_rx_req(c, h, payload, cap);
+	case HHA_W_READ_REQ:
+		return hha_sec_rx_read(c, h);
+	case HHA_W_READ_REPLY:
+		return hha_remote_read_reply(c, h, payload, cap);
 	case HHA_W_CSUM_REPLY:
 		return hha_csum_rx_reply(c, h, payload);
 	case HHA_W_DISCONNECT:
@@ -688,8 +692,9 @@ void hha_conn_receive(struct hha_conn *c)
 		}
 		if (h.type == HHA_W_DATA || h.type == HHA_W_RS_DATA)
 			ADD(d->st_recv, h.plen);
-		/* DATA, RS_DATA and CSUM_REQ handlers own their (pooled) payload buffer. */
-		if (cap && h.type != HHA_W_DATA && h.type != HHA_W_RS_DATA && h.type != HHA_W_CSUM_REQ) {
+		/* DATA, RS_DATA, CSUM_REQ and READ_REPLY handlers own their (pooled) payload buffer. */
+		if (cap && h.type != HHA_W_DATA && h.type != HHA_W_RS_DATA && h.type != HHA_W_CSUM_REQ &&
+		    h.type != HHA_W_READ_REPLY) {
 			hha_pool_put(d, payload, cap);
 			payload = small;
 			cap = 0;

@@ -325,7 +325,10 @@ void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 static void rs_write_done(struct hha_disk *d, struct hha_job *j)
 {
 	struct hha_op *op = (struct hha_op *)j;
-	int r = hha_io_write(d, op->buf, op->len, op->off, false);
+	int r = d->disk_failed ? -EIO : hha_io_write(d, op->buf, op->len, op->off, false);
+
+	if (r < 0)
+		hha_ioerr_local(d, r, false);
 
 	hha_pool_put(d, op->buf, op->buflen);
 	op->buf = NULL;

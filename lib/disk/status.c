@@ -87,6 +87,7 @@ HHA_EXPORT int hha_disk_status(struct hha_disk *d, struct hha_disk_status *st)
 	x.split_brain = d->split_brain;
 	x.sync_paused = d->rs_paused;
 	x.crashed_primary = d->crash_resync;
+	x.diskless_primary = d->diskless_primary;
 	x.csums = d->csums;
 	x.resynced = GET(d->st_resynced);
 	x.resync_same = GET(d->st_rs_same);

@@ -19,6 +19,7 @@ enum payload_rule {
 	PL_UPTO,  /* plen <= .size */
 	PL_HASH,  /* len <= 1 MiB in 4 KiB blocks, plen = 32 per block */
 	PL_DIFF,  /* len <= 1 MiB in 4 KiB blocks, plen = one bit per block, rounded up to bytes */
+	PL_READ,  /* plen = len <= max_data, or 0 with a non-zero aux */
 };
 enum range_rule {
 	RG_NONE, /* offset == 0 and len == 0 */
@@ -57,6 +58,8 @@ enum aux_rule {
  * | CSUM_REQ    | running   | VERIFY       | 32 per 4 KiB block | need  | 0      |
  * | CSUM_REPLY  | running   | VERIFY       | 1 bit per block    | need  | errno  |
  * | DISCONNECT  | running   | -            | none               | none  | reason |
+ * | READ_REQ    | running   | -            | none               | need  | 0      |
+ * | READ_REPLY  | running   | -            | = len, or none+aux | need  | errno  |
  */
 struct rule {
 	uint8_t type;
@@ -95,6 +98,8 @@ static const struct rule rules[] = {
 	{ HHA_W_CSUM_REQ, "CSUM_REQ", RUN, HHA_WF_VERIFY, PL_HASH, 0, RG_NEED, AUX_ZERO },
 	{ HHA_W_CSUM_REPLY, "CSUM_REPLY", RUN, HHA_WF_VERIFY, PL_DIFF, 0, RG_NEED, AUX_ERRNO },
 	{ HHA_W_DISCONNECT, "DISCONNECT", RUN, 0, PL_NONE, 0, RG_NONE, AUX_REASON },
+	{ HHA_W_READ_REQ, "READ_REQ", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
+	{ HHA_W_READ_REPLY, "READ_REPLY", RUN, 0, PL_READ, 0, RG_NEED, AUX_ERRNO },
 };
 
 static const struct rule *find_rule(uint8_t type)
@@ -233,6 +238,10 @@ int hha_wire_hdr_decode(const uint8_t *in, const struct hha_wire_limits *lim, st
 			FAIL("data length out of range");
 		if (h->plen != h->len)
 			FAIL("data length differs from the range length");
+		break;
+	case PL_READ:
+		if (h->plen == 0 ? h->aux == 0 : (h->plen != h->len || h->plen > max_data))
+			FAIL("read reply length wrong for its range");
 		break;
 	case PL_HASH:
 	case PL_DIFF:

@@ -53,6 +53,8 @@ enum hha_wire_type {
 	HHA_W_CSUM_REQ = 38,   /* range; payload: a SHA-256 per 4 KiB block; flags VERIFY */
 	HHA_W_CSUM_REPLY = 39, /* range; payload: one bit per block, set = differs; flags VERIFY; aux errno */
 	HHA_W_DISCONNECT = 40, /* orderly close; aux = reason */
+	HHA_W_READ_REQ = 41,   /* a Diskless primary reads the peer's copy: seq, range */
+	HHA_W_READ_REPLY = 42, /* seq, range; payload = the data (len), or none with aux = errno */
 };
 
 /* Frame flags (per type, see the table in wire.c). */
