@@ -2,3 +2,4 @@
 EXTRA_DIST += bench/run-vs-ssh.sh
 EXTRA_DIST += bench/disk-replication.sh
 EXTRA_DIST += bench/nbd-server.sh
+EXTRA_DIST += bench/resync-bench.sh

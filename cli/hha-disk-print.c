@@ -207,3 +207,22 @@ void disk_print_show(json_object *cfg)
 		show_one(cfg);
 	}
 }
+
+void disk_print_md(json_object *md)
+{
+	json_object_object_foreach(md, k, v) {
+		if (json_object_is_type(v, json_type_array)) {
+			size_t n = json_object_array_length(v);
+			printf("%-22s", k);
+			if (n == 0)
+				printf(" (none)");
+			for (size_t i = 0; i < n; i++)
+				printf(" %s", json_object_get_string(json_object_array_get_idx(v, i)));
+			if (strcmp(k, "activity_log") == 0 && n)
+				printf("  (4 MiB extents)");
+			printf("\n");
+		} else {
+			printf("%-22s %s\n", k, json_object_get_string(v));
+		}
+	}
+}

@@ -295,7 +295,7 @@ static int run_verb(struct hha_cli *cli, const char *resource, const struct dver
 			printf("%s: the usable size shrank by %lld bytes (%.1f KiB)\n", resource, (long long)shrink,
 			       (double)shrink / 1024.0);
 	} else if (strcmp(v->name, "dump-md") == 0) {
-		hha_cli_print_json(res);
+		disk_print_md(res);
 	}
 	json_object_put(res);
 	return HHA_EXIT_OK;

@@ -676,6 +676,23 @@ static void bm_flush_job(struct hha_disk *d, struct hha_job *j)
 	free(j);
 }
 
+static void app_baseline(struct hha_disk *d)
+{
+	int64_t now = hha_now_ms();
+	uint64_t ops = GET(d->st_app_writes);
+
+	if (now - d->app_base_ms < 500)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (!syncing(d) && d->app_base_ms && ops > d->app_base_ops) {
+		double r = (double)(ops - d->app_base_ops) * 1000.0 / (double)(now - d->app_base_ms);
+		d->app_base = d->app_base > 0 ? 0.5 * d->app_base + 0.5 * r : r;
+	}
+	d->app_base_ms = now;
+	d->app_base_ops = ops;
+	pthread_mutex_unlock(&d->lock);
+}
+
 HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 {
 	uint64_t v;
@@ -704,6 +721,9 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 			d->event_fn(d, &ev, d->event_ud);
 		free(e);
 	}
+	/* The application's write rate while not syncing: the resync
+	 * controller's baseline. */
+	app_baseline(d);
 	/* Writes the peer acknowledged but may not have flushed: a barrier
 	 * once a second bounds what a crash of its node leaves to resync. */
 	if (hha_now_ms() >= d->next_ep_ms) {

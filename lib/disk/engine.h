@@ -303,6 +303,10 @@ struct hha_disk {
 	bool rs_all_sent;
 	bool rs_peer_ready;       /* source: the target's marks arrived (RS_START) */
 	bool rs_paused;           /* pause-sync */
+	double rs_ctl_rate;       /* the controller's current rate, bytes/s (0 unlimited) */
+	double app_base;          /* application writes/s before the sync (status sampling) */
+	int64_t app_base_ms;      /* ...its last sample */
+	uint64_t app_base_ops;
 	uint64_t rs_unflushed;    /* source: bytes acknowledged since the last resync barrier */
 	int64_t rs_sample_ms;     /* status: speed sampling */
 	uint64_t rs_sample_done;

@@ -21,9 +21,8 @@
  * both sides end identical whether a write lands ahead of or behind the
  * sync position.
  *
- * Rate: a token bucket when a limit is set; unlimited otherwise, but with
- * only one block in flight while application requests are in flight, so
- * the application keeps the link.
+ * Rate: a token bucket, at the limit set (syncer --rate), or else at the
+ * controller's rate (below).
  */
 
 static void rs_read_sent(struct hha_conn *c, struct hha_sitem *si, int err)
@@ -143,12 +142,54 @@ static void rs_sleep(struct hha_disk *d, int ms)
 	pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 }
 
+/*
+ * The default rate controller (no --rate): the resync fills the link while
+ * the application is idle, and yields to it when it writes. Every
+ * CTL_PERIOD_MS it compares the application's write rate (requests/s)
+ * with what it did before the resync (the status code's baseline, measured
+ * while not syncing): below CTL_YIELD of it, the resync's rate drops
+ * (x 0.8); at or above, it grows (x 1.1); with no application writes it is
+ * unlimited. The floor keeps the resync moving.
+ */
+#define CTL_PERIOD_MS 100
+#define CTL_YIELD 0.55
+#define CTL_FLOOR (8.0 * 1048576)
+
+struct rs_ctl {
+	int64_t t0;
+	uint64_t ops0, done0;
+	double rate;      /* bytes/s, 0 = unlimited */
+};
+
+static void ctl_step(struct hha_disk *d, struct rs_ctl *ctl)
+{
+	int64_t now = hha_now_ms(), dt = now - ctl->t0;
+	uint64_t ops = GET(d->st_app_writes), done = d->rs_done_bytes;
+	double app = (double)(ops - ctl->ops0) * 1000.0 / (double)dt;
+	double rs = (double)(done - ctl->done0) * 1000.0 / (double)dt;
+
+	if (ctl->t0 && ops == ctl->ops0) {
+		ctl->rate = 0;
+	} else if (ctl->t0) {
+		if (d->app_base <= 0)
+			d->app_base = app;
+		if (ctl->rate <= 0)
+			ctl->rate = HHA_MAX(rs, CTL_FLOOR);
+		ctl->rate = app < CTL_YIELD * d->app_base ? HHA_MAX(ctl->rate * 0.8, CTL_FLOOR) : ctl->rate * 1.1;
+	}
+	d->rs_ctl_rate = ctl->rate;
+	ctl->t0 = now;
+	ctl->ops0 = ops;
+	ctl->done0 = done;
+}
+
 static void *rs_main(void *arg)
 {
 	struct hha_disk *d = arg;
 	uint64_t nbits = d->size >> HHA_BM_BLOCK_SHIFT;
-	double tokens = 0;
+	double tokens = 0, rate;
 	int64_t last = hha_now_ms();
+	struct rs_ctl ctl0 = { 0 }, *ctl = &ctl0;
 
 	pthread_mutex_lock(&d->lock);
 	while (!atomic_load(&d->rs_stop) && d->cstate == HHA_CS_SYNCSOURCE && d->linked) {
@@ -159,8 +200,8 @@ static void *rs_main(void *arg)
 			rs_sleep(d, 50);
 			continue;
 		}
-		if (d->rs_rate == 0 && GET(d->app_inflight) > 0)
-			window = HHA_DISK_RS_CHUNK;
+		if (hha_now_ms() - ctl->t0 >= CTL_PERIOD_MS)
+			ctl_step(d, ctl);
 		if (d->rs_inflight >= window) {
 			rs_sleep(d, 50);
 			continue;
@@ -187,15 +228,16 @@ static void *rs_main(void *arg)
 		if (e - b > HHA_DISK_RS_CHUNK / HHA_BM_BLOCK)
 			e = b + HHA_DISK_RS_CHUNK / HHA_BM_BLOCK;
 		len = (e - b) << HHA_BM_BLOCK_SHIFT;
-		if (d->rs_rate) {
+		rate = d->rs_rate ? (double)d->rs_rate : ctl->rate;
+		if (rate > 0) {
 			int64_t now = hha_now_ms();
-			double cap = (double)HHA_MAX(d->rs_rate / 10, HHA_DISK_RS_CHUNK);
-			tokens += (double)d->rs_rate * (double)(now - last) / 1000.0;
+			double cap = HHA_MAX(rate / 10, (double)HHA_DISK_RS_CHUNK);
+			tokens += rate * (double)(now - last) / 1000.0;
 			last = now;
 			if (tokens > cap)
 				tokens = cap;
 			if (tokens < (double)len) {
-				int ms = (int)(((double)len - tokens) * 1000.0 / (double)d->rs_rate) + 1;
+				int ms = (int)(((double)len - tokens) * 1000.0 / rate) + 1;
 				rs_sleep(d, ms > 100 ? 100 : ms);
 				continue;
 			}
