@@ -8,7 +8,8 @@
 # secondary is forced primary and writes) is refused too; with
 # discard-zero-changes a split where one side wrote nothing resolves by
 # itself; two unrelated disks are refused; a secondary left by its primary
-# is Outdated and refuses promotion without --force.
+# is Outdated and refuses promotion without --force. The before-resync-target
+# hook runs on each sync target.
 set -u
 . "$(dirname "$0")/disk-lib.sh"
 
@@ -26,7 +27,7 @@ for r in r0 r1; do
 done
 json='{"resources": {
  "r0": {"port": 7800, "connect_int_ms": 200, "timeout_ms": 1000, "ping_int_ms": 200,
-	"handlers": {"split_brain": "@LAB_DIR@/sb-hook.sh"},
+	"handlers": {"split_brain": "@LAB_DIR@/sb-hook.sh", "before_resync_target": "@LAB_DIR@/sb-hook.sh"},
 	"on": {"n1": {"backing": "@LAB_DIR@/n1/r0.img"}, "n2": {"backing": "@LAB_DIR@/n2/r0.img"}}},
  "r1": {"port": 7801, "connect_int_ms": 200, "timeout_ms": 1000, "ping_int_ms": 200,
 	"after_split_brain": "discard-zero-changes",
@@ -82,6 +83,9 @@ check "resynced and in sync" dk n1 r0 wait-sync -t 30
 check "both stores identical" disk_same r0
 check "n1's writes survived" has n2 r0 0x11 0
 check "n2's writes are gone" has n2 r0 0x00 8388608
+check "the before-resync-target hook ran on the target (n2)" \
+	[ "$(grep -c 'r0 before-resync-target' "$LAB_DIR/hook-n2.log")" -ge 2 ]
+check "... and never on the source (n1)" not grep -q 'r0 before-resync-target' "$LAB_DIR/hook-n1.log"
 moved=$(disk_state n2 r0 .resynced)
 check "only the blocks changed on either side moved ($((moved >> 10)) KiB, full sync 64 MiB before)" \
 	[ "$moved" -le $(((64 << 20) + (2 << 20))) ] && [ "$moved" -ge $(((64 << 20) + (2 << 20) - (120 << 10))) ]
