@@ -164,6 +164,14 @@ static bool plan(struct hha_disk *d, struct hha_op *op)
 			return false;
 		hha_al_assign(&d->al, (uint32_t)s, e);
 	}
+	/* A sequential writer goes on into the next extent: take it in the same
+	 * transaction if a slot is free, so it does not wait at the boundary. */
+	if (((uint64_t)e1 + 1) << HHA_AL_EXTENT_SHIFT < d->size && hha_al_lookup(&d->al, e1 + 1) < 0 &&
+	    hha_al_lookup(&d->al, e1) >= 0 && e1 > 0 && hha_al_lookup(&d->al, e1 - 1) >= 0) {
+		int s = hha_al_victim(&d->al);
+		if (s >= 0)
+			hha_al_assign(&d->al, (uint32_t)s, e1 + 1);
+	}
 	return true;
 }
 
