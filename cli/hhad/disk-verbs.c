@@ -119,6 +119,9 @@ static int verb_create_md(void *state, struct hhad_req *req, json_object *args)
 		return hha_error(-EINVAL, NULL, "missing \"backing\"");
 	if (r && r->c.attached && strcmp(r->c.backing, o.backing) == 0)
 		return hhad_req_fail(req, -HHA_ESTATE, "%s is attached to %s: detach it first", o.name, o.backing);
+	/* A configured resource's sync.al_extents, unless given. */
+	if (!al && r && r->c.al_extents)
+		al = r->c.al_extents;
 	o.al_extents = (unsigned)al;
 	if ((e = hha_disk_create_md(hhad_ctx(m->d), &o, &info)) < 0)
 		return lib_fail(req, NULL, e);

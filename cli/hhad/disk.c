@@ -259,6 +259,7 @@ static void read_policy(struct disk_mod *m, struct dres *r, json_object *res)
 	p->after_split_brain = s && !strcmp(s, "discard-zero-changes") ? HHA_AFTER_SB_DISCARD_ZERO_CHANGES
 								     : HHA_AFTER_SB_DISCONNECT;
 	p->csums = hha_json_bool(hha_json_get(res, "sync"), "csums", false);
+	r->c.al_extents = (unsigned)hha_json_int(hha_json_get(res, "sync"), "al_extents", 0);
 	snprintf(r->c.hook_sb, sizeof(r->c.hook_sb), "%s", hha_json_str(h, "split_brain") ?: "");
 	snprintf(r->c.hook_brt, sizeof(r->c.hook_brt), "%s", hha_json_str(h, "before_resync_target") ?: "");
 	snprintf(r->c.hook_ioe, sizeof(r->c.hook_ioe), "%s", hha_json_str(h, "local_io_error") ?: "");
