@@ -4,3 +4,4 @@ EXTRA_DIST += bench/disk-replication.sh
 EXTRA_DIST += bench/nbd-server.sh
 
 EXTRA_DIST += bench/net-failover.sh bench/net-hbcost.sh bench/net-stress.sh
+EXTRA_DIST += bench/resync-bench.sh

@@ -93,9 +93,17 @@ static const char *grouped(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+static bool flag(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
 static void print_one(json_object *s)
 {
-	json_object *sync;
+	json_object *sync, *v;
+	char a2[32];
 
 	printf("%s: cs:%s ro:%s/%s ds:%s/%s %s ns:%" PRId64 " nr:%" PRId64 " dw:%" PRId64 " dr:%" PRId64
 	       " pe:%" PRId64 " ua:%" PRId64 " oos:%" PRId64 "\n",
@@ -117,6 +125,33 @@ static void print_one(json_object *s)
 		       bar, pct, left >> 20, total >> 20, eta / 3600, (eta / 60) % 60, eta % 60,
 		       grouped((uint64_t)num(sync, "speed") / 1024, a, sizeof(a)),
 		       grouped((uint64_t)num(sync, "speed_avg") / 1024, b, sizeof(b)));
+	}
+	if (json_object_object_get_ex(s, "sync", &sync) || num(s, "app_write_speed"))
+		printf("\tapplication writes: %s K/sec\n", grouped((uint64_t)num(s, "app_write_speed") / 1024, a2,
+								     sizeof(a2)));
+	if (flag(s, "split_brain"))
+		printf("\tsplit-brain: refused; recover with `connect ... --discard-my-data' on the side whose "
+		       "changes go\n");
+	if (flag(s, "sync_paused"))
+		printf("\tsync paused (resume-sync)\n");
+	if (flag(s, "crashed_primary"))
+		printf("\tcrashed primary: its activity-log extents are resynced at the next connection\n");
+	if (flag(s, "diskless_primary"))
+		printf("\tdiskless: the local store failed; reads and writes go to the peer\n");
+	if (json_object_object_get_ex(s, "verify", &v)) {
+		json_object *ranges = json_object_object_get(v, "ranges");
+		int64_t end = num(v, "end"), pos = num(v, "position"), eta = num(v, "eta_s");
+		printf("\tverify: %s %.1f%% (%" PRId64 "/%" PRId64 ")M, %" PRId64 " K differ, speed %s K/sec",
+		       flag(v, "running") ? "running" : "done", end ? 100.0 * (double)pos / (double)end : 100.0,
+		       pos >> 20, end >> 20, num(v, "out_of_sync") / 1024,
+		       grouped((uint64_t)num(v, "speed") / 1024, a2, sizeof(a2)));
+		if (flag(v, "running"))
+			printf(", finish %" PRId64 ":%02" PRId64 ":%02" PRId64, eta / 3600, (eta / 60) % 60, eta % 60);
+		printf("\n");
+		for (size_t i = 0; ranges && i < json_object_array_length(ranges); i++) {
+			json_object *rg = json_object_array_get_idx(ranges, i);
+			printf("\t\tdiffers: %" PRId64 "+%" PRId64 "\n", num(rg, "offset"), num(rg, "length"));
+		}
 	}
 	if (json_object_object_get_ex(s, "last_refusal", NULL))
 		printf("\trefused: %s\n", str(s, "last_refusal"));
@@ -170,5 +205,24 @@ void disk_print_show(json_object *cfg)
 			show_one(json_object_array_get_idx(cfg, i));
 	} else {
 		show_one(cfg);
+	}
+}
+
+void disk_print_md(json_object *md)
+{
+	json_object_object_foreach(md, k, v) {
+		if (json_object_is_type(v, json_type_array)) {
+			size_t n = json_object_array_length(v);
+			printf("%-22s", k);
+			if (n == 0)
+				printf(" (none)");
+			for (size_t i = 0; i < n; i++)
+				printf(" %s", json_object_get_string(json_object_array_get_idx(v, i)));
+			if (strcmp(k, "activity_log") == 0 && n)
+				printf("  (4 MiB extents)");
+			printf("\n");
+		} else {
+			printf("%-22s %s\n", k, json_object_get_string(v));
+		}
 	}
 }

@@ -53,7 +53,9 @@ static const struct opt o_connect[] = {
 	{ "--protocol", NULL, "protocol", O_STR }, { "--timeout", NULL, "timeout_ms", O_MS },
 	{ "--ping-int", NULL, "ping_int_ms", O_MS }, { "--connect-int", NULL, "connect_int_ms", O_MS },
 	{ "--sndbuf", NULL, "sndbuf", O_SIZE }, { "--security", NULL, "security", O_STR },
-	{ "--key-file", NULL, "key_file", O_STR }, { NULL, NULL, NULL, 0 } };
+	{ "--key-file", NULL, "key_file", O_STR }, { "--discard-my-data", NULL, "discard_my_data", O_FLAG },
+	{ NULL, NULL, NULL, 0 } };
+static const struct opt o_verify[] = { { "--start", NULL, "start", O_SIZE }, { NULL, NULL, NULL, 0 } };
 static const struct opt o_primary[] = { { "--force", NULL, "force", O_FLAG }, { NULL, NULL, NULL, 0 } };
 static const struct opt o_wait[] = { { "--timeout", "-t", "timeout_ms", O_MS }, { NULL, NULL, NULL, 0 } };
 static const struct opt o_syncer[] = { { "--rate", NULL, "rate", O_RATE }, { NULL, NULL, NULL, 0 } };
@@ -67,7 +69,7 @@ static const struct dverb dverbs[] = {
 	  "attach a backing store and export it" },
 	{ "connect", "net", "disk.connect", pos_connect, o_connect, 60000,
 	  "LOCAL[:PORT] REMOTE[:PORT] [--protocol A|B|C] [--timeout T] [--ping-int T] [--sndbuf SIZE] "
-	  "[--security auth|encrypt|none] [--key-file F]", "replicate with the peer" },
+	  "[--security auth|encrypt|none] [--key-file F] [--discard-my-data]", "replicate with the peer" },
 	{ "primary", NULL, "disk.primary", pos_none, o_primary, 60000, "[--force]", "become primary" },
 	{ "secondary", NULL, "disk.secondary", pos_none, o_none, 60000, "", "become secondary" },
 	{ "wait-connect", NULL, "disk.wait-connect", pos_none, o_wait, -1, "[-t SECONDS]",
@@ -77,6 +79,18 @@ static const struct dverb dverbs[] = {
 	{ "skip-sync", NULL, "disk.skip-sync", pos_none, o_none, 60000, "",
 	  "declare two blank disks identical (DANGEROUS on disks with data)" },
 	{ "disconnect", NULL, "disk.disconnect", pos_none, o_none, 60000, "", "stop replicating" },
+	{ "outdate", NULL, "disk.outdate", pos_none, o_none, 60000, "",
+	  "mark this disk Outdated (promotion then needs --force)" },
+	{ "invalidate", NULL, "disk.invalidate", pos_none, o_none, 60000, "",
+	  "this side's data is bad: full sync from the peer" },
+	{ "invalidate-remote", NULL, "disk.invalidate-remote", pos_none, o_none, 60000, "",
+	  "the peer's data is bad: full sync to it" },
+	{ "pause-sync", NULL, "disk.pause-sync", pos_none, o_none, 10000, "", "hold the resync" },
+	{ "resume-sync", NULL, "disk.resume-sync", pos_none, o_none, 10000, "", "let the resync go on" },
+	{ "verify", NULL, "disk.verify", pos_none, o_verify, 60000, "[--start OFFSET]",
+	  "compare both disks online (progress in status)" },
+	{ "resync-marked", NULL, "disk.resync-marked", pos_none, o_none, 60000, "",
+	  "resync what verify marked, now" },
 	{ "detach", NULL, "disk.detach", pos_none, o_none, 60000, "", "close the backing store" },
 	{ "down", NULL, "disk.down", pos_none, o_none, 60000, "", "disconnect, detach, forget" },
 	{ "show", NULL, "disk.show", pos_none, o_none, 10000, "", "configuration" },
@@ -281,7 +295,7 @@ static int run_verb(struct hha_cli *cli, const char *resource, const struct dver
 			printf("%s: the usable size shrank by %lld bytes (%.1f KiB)\n", resource, (long long)shrink,
 			       (double)shrink / 1024.0);
 	} else if (strcmp(v->name, "dump-md") == 0) {
-		hha_cli_print_json(res);
+		disk_print_md(res);
 	}
 	json_object_put(res);
 	return HHA_EXIT_OK;

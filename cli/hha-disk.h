@@ -18,5 +18,7 @@ void disk_print_status(json_object *st);
 /* One event as a line for people. */
 void disk_print_event(json_object *ev);
 void disk_print_show(json_object *cfg);
+/* dump-md for people: one "field: value" line each. */
+void disk_print_md(json_object *md);
 
 #endif /* HHA_DISK_CLI_H */

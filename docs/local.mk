@@ -8,6 +8,8 @@ dist_doc_DATA += \
 	docs/hha-mon.md \
 	docs/hybridha.conf.md \
 	docs/nbd.md \
+	docs/resync.md \
+	docs/split-brain.md \
 	docs/wire-protocol.md \
 	docs/hha-net.md \
 	docs/membership.md \

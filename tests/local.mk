@@ -29,6 +29,9 @@ UNIT_TESTS = \
 	tests/unit/test-disk-state \
 	tests/unit/test-disk-inflight \
 	tests/unit/test-disk-pair \
+	tests/unit/test-disk-al \
+	tests/unit/test-resync-model \
+	tests/unit/test-resync-pair \
 	tests/unit/test-mon-draw \
 	tests/unit/test-mon-layout \
 	tests/unit/test-mon-snapshot \
@@ -78,9 +81,21 @@ tests_unit_test_md_format_SOURCES = tests/unit/test-md-format.c
 tests_unit_test_md_format_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
 
-tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c
+tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c tests/unit/test-disk-pairlib.h
 tests_unit_test_disk_pair_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_disk_pair_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_al_SOURCES = tests/unit/test-disk-al.c
+tests_unit_test_disk_al_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_al_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_resync_model_SOURCES = tests/unit/test-resync-model.c
+tests_unit_test_resync_model_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_resync_model_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_resync_pair_SOURCES = tests/unit/test-resync-pair.c tests/unit/test-disk-pairlib.h
+tests_unit_test_resync_pair_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_resync_pair_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_inflight_SOURCES = tests/unit/test-disk-inflight.c
 tests_unit_test_disk_inflight_CFLAGS = $(UNIT_CFLAGS)
@@ -146,6 +161,11 @@ SHELL_TESTS = \
 	tests/e2e/disk-sync.sh \
 	tests/e2e/disk-faults.sh \
 	tests/e2e/disk-many.sh \
+	tests/e2e/resync-faults.sh \
+	tests/e2e/resync-crash.sh \
+	tests/e2e/resync-splitbrain.sh \
+	tests/e2e/resync-verify.sh \
+	tests/e2e/resync-ioerror.sh \
 	tests/e2e/mon-lab.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \

@@ -64,6 +64,34 @@ json_object *disk_status_json(struct dres *r)
 	}
 	if (st.last_refusal[0])
 		json_object_object_add(o, "last_refusal", json_object_new_string(st.last_refusal));
+	json_object_object_add(o, "split_brain", json_object_new_boolean(st.split_brain));
+	json_object_object_add(o, "sync_paused", json_object_new_boolean(st.sync_paused));
+	json_object_object_add(o, "crashed_primary", json_object_new_boolean(st.crashed_primary));
+	json_object_object_add(o, "diskless_primary", json_object_new_boolean(st.diskless_primary));
+	json_object_object_add(o, "csums", json_object_new_boolean(st.csums));
+	add_i64(o, "resynced", st.resynced);
+	add_i64(o, "resync_same", st.resync_same);
+	add_i64(o, "al_transactions", st.al_transactions);
+	add_i64(o, "app_write_speed", (uint64_t)st.app_write_speed);
+	if (st.verify_running || st.verify_total) {
+		json_object *v = json_object_new_object(), *ranges = json_object_new_array();
+		uint64_t left = st.verify_total - st.verify_pos;
+		json_object_object_add(v, "running", json_object_new_boolean(st.verify_running));
+		add_i64(v, "position", st.verify_pos);
+		add_i64(v, "end", st.verify_total);
+		add_i64(v, "out_of_sync", st.verify_oos);
+		add_i64(v, "speed", (uint64_t)st.verify_speed);
+		json_object_object_add(v, "eta_s", st.verify_running && st.verify_speed > 0
+			? json_object_new_int64((int64_t)((double)left / st.verify_speed)) : NULL);
+		for (unsigned i = 0; i < st.verify_nranges; i++) {
+			json_object *rg = json_object_new_object();
+			add_i64(rg, "offset", st.verify_ranges[i].off);
+			add_i64(rg, "length", st.verify_ranges[i].len);
+			json_object_array_add(ranges, rg);
+		}
+		json_object_object_add(v, "ranges", ranges);
+		json_object_object_add(o, "verify", v);
+	}
 	return o;
 }
 

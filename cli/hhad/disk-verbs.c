@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,9 @@ static int verb_create_md(void *state, struct hhad_req *req, json_object *args)
 		return hha_error(-EINVAL, NULL, "missing \"backing\"");
 	if (r && r->c.attached && strcmp(r->c.backing, o.backing) == 0)
 		return hhad_req_fail(req, -HHA_ESTATE, "%s is attached to %s: detach it first", o.name, o.backing);
+	/* A configured resource's sync.al_extents, unless given. */
+	if (!al && r && r->c.al_extents)
+		al = r->c.al_extents;
 	o.al_extents = (unsigned)al;
 	if ((e = hha_disk_create_md(hhad_ctx(m->d), &o, &info)) < 0)
 		return lib_fail(req, NULL, e);
@@ -195,6 +199,7 @@ static int verb_connect(void *state, struct hhad_req *req, json_object *args)
 	struct disk_mod *m = state;
 	const char *local, *peer, *proto, *sec, *key;
 	int64_t timeout = 5000, ping = 1000, cint = 1000, sndbuf = 0;
+	bool discard = false;
 	struct dres *r;
 	struct dres_conf save;
 	int e;
@@ -205,7 +210,8 @@ static int verb_connect(void *state, struct hhad_req *req, json_object *args)
 	    (e = arg_int(args, "timeout_ms", 100, 600000, &timeout)) < 0 ||
 	    (e = arg_int(args, "ping_int_ms", 10, 600000, &ping)) < 0 ||
 	    (e = arg_int(args, "connect_int_ms", 10, 600000, &cint)) < 0 ||
-	    (e = arg_int(args, "sndbuf", 0, 1 << 30, &sndbuf)) < 0)
+	    (e = arg_int(args, "sndbuf", 0, 1 << 30, &sndbuf)) < 0 ||
+	    (e = arg_bool(args, "discard_my_data", &discard)) < 0)
 		return e;
 	if (proto && (strlen(proto) != 1 || !strchr("ABC", proto[0])))
 		return hha_error(-EINVAL, NULL, "invalid protocol `%s' (A, B or C)", proto);
@@ -235,7 +241,10 @@ static int verb_connect(void *state, struct hhad_req *req, json_object *args)
 	r->c.ping_int_ms = (int)ping;
 	r->c.connect_int_ms = (int)cint;
 	r->c.sndbuf = (int)sndbuf;
-	if ((e = disk_do_connect(r)) < 0) {
+	r->c.discard_my_data = discard;
+	e = disk_do_connect(r);
+	r->c.discard_my_data = false; /* once: a reconnect by hhad must not discard again */
+	if (e < 0) {
 		r->c = save;
 		return lib_fail(req, r, e);
 	}
@@ -270,6 +279,25 @@ static int verb_primary(void *state, struct hhad_req *req, json_object *args)
 
 SIMPLE_VERB(verb_secondary, hha_disk_secondary(r->d))
 SIMPLE_VERB(verb_skip_sync, hha_disk_skip_sync(r->d))
+SIMPLE_VERB(verb_outdate, hha_disk_outdate(r->d))
+SIMPLE_VERB(verb_invalidate, hha_disk_invalidate(r->d))
+SIMPLE_VERB(verb_invalidate_remote, hha_disk_invalidate_remote(r->d))
+SIMPLE_VERB(verb_pause_sync, hha_disk_pause_sync(r->d))
+SIMPLE_VERB(verb_resume_sync, hha_disk_resume_sync(r->d))
+SIMPLE_VERB(verb_resync_marked, hha_disk_resync_marked(r->d))
+
+static int verb_verify(void *state, struct hhad_req *req, json_object *args)
+{
+	int64_t start = 0;
+	struct dres *r;
+	int e;
+
+	if ((e = existing(state, args, &r)) < 0 || (e = arg_int(args, "start", 0, INT64_MAX, &start)) < 0)
+		return e;
+	if ((e = hha_disk_verify(r->d, (uint64_t)start)) < 0)
+		return lib_fail(req, r, e);
+	return reply_status(req, r);
+}
 
 static int verb_disconnect(void *state, struct hhad_req *req, json_object *args)
 {
@@ -463,12 +491,19 @@ static int verb_dump_md(void *state, struct hhad_req *req, json_object *args)
 const struct hhad_verb disk_verbs[] = {
 	{ "disk.create-md", HHAD_PRIV_ADMIN, verb_create_md, "write fresh metadata: {resource, backing, meta, force}" },
 	{ "disk.attach", HHAD_PRIV_ADMIN, verb_attach, "attach a backing store (creates the resource) and export it" },
-	{ "disk.connect", HHAD_PRIV_ADMIN, verb_connect, "replicate: {resource, local, peer, protocol, ...}" },
+	{ "disk.connect", HHAD_PRIV_ADMIN, verb_connect, "replicate: {resource, local, peer, protocol, ..., discard_my_data}" },
 	{ "disk.primary", HHAD_PRIV_ADMIN, verb_primary, "become primary: {resource, force}" },
 	{ "disk.secondary", HHAD_PRIV_ADMIN, verb_secondary, "become secondary: {resource}" },
 	{ "disk.skip-sync", HHAD_PRIV_ADMIN, verb_skip_sync, "declare two blank disks identical (dangerous)" },
 	{ "disk.syncer", HHAD_PRIV_ADMIN, verb_syncer, "set the resync rate: {resource, rate} (bytes/s, 0 unlimited)" },
 	{ "disk.disconnect", HHAD_PRIV_ADMIN, verb_disconnect, "stop replicating (StandAlone)" },
+	{ "disk.outdate", HHAD_PRIV_ADMIN, verb_outdate, "mark this disk Outdated (promotion then needs force)" },
+	{ "disk.invalidate", HHAD_PRIV_ADMIN, verb_invalidate, "this side's data is bad: full sync from the peer" },
+	{ "disk.invalidate-remote", HHAD_PRIV_ADMIN, verb_invalidate_remote, "the peer's data is bad: full sync to it" },
+	{ "disk.pause-sync", HHAD_PRIV_ADMIN, verb_pause_sync, "hold the resync" },
+	{ "disk.resume-sync", HHAD_PRIV_ADMIN, verb_resume_sync, "let the resync go on" },
+	{ "disk.verify", HHAD_PRIV_ADMIN, verb_verify, "compare both disks online: {resource, start}" },
+	{ "disk.resync-marked", HHAD_PRIV_ADMIN, verb_resync_marked, "resync what verify marked, now" },
 	{ "disk.detach", HHAD_PRIV_ADMIN, verb_detach, "close the backing store (Diskless)" },
 	{ "disk.down", HHAD_PRIV_ADMIN, verb_down, "disconnect, detach and forget the resource" },
 	{ "disk.wait-connect", HHAD_PRIV_READ, verb_wait_connect, "answer once connected: {resource, timeout_ms}" },

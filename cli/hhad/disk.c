@@ -221,6 +221,7 @@ int disk_do_connect(struct dres *r)
 		.security_set = true, .key_file = r->c.key_file[0] ? r->c.key_file : r->m->key_file,
 		.timeout_ms = r->c.timeout_ms, .ping_int_ms = r->c.ping_int_ms,
 		.connect_int_ms = r->c.connect_int_ms, .sndbuf = r->c.sndbuf,
+		.discard_my_data = r->c.discard_my_data,
 	};
 	int e = hha_disk_connect(r->d, &o);
 
@@ -240,6 +241,33 @@ static int node_addr(json_object *root, json_object *res, const char *node, int 
 	if (!a)
 		return -EINVAL;
 	return hha_parse_hostport(a, port, addr, len, out_port);
+}
+
+/* Policies and hooks of a configured resource (on_io_error, after_split_brain, sync.csums, handlers). */
+static void read_policy(struct disk_mod *m, struct dres *r, json_object *res)
+{
+	struct hha_disk_policy_opts *p = &r->c.policy;
+	json_object *h = hha_json_get(res, "handlers");
+	const char *s;
+
+	memset(p, 0, sizeof(*p));
+	p->struct_size = sizeof(*p);
+	s = hha_json_str(res, "on_io_error");
+	p->on_io_error = s && !strcmp(s, "pass-on") ? HHA_IO_ERROR_PASS_ON
+			 : s && !strcmp(s, "call-handler") ? HHA_IO_ERROR_CALL_HANDLER : HHA_IO_ERROR_DETACH;
+	s = hha_json_str(res, "after_split_brain");
+	p->after_split_brain = s && !strcmp(s, "discard-zero-changes") ? HHA_AFTER_SB_DISCARD_ZERO_CHANGES
+								     : HHA_AFTER_SB_DISCONNECT;
+	p->csums = hha_json_bool(hha_json_get(res, "sync"), "csums", false);
+	r->c.al_extents = (unsigned)hha_json_int(hha_json_get(res, "sync"), "al_extents", 0);
+	snprintf(r->c.hook_sb, sizeof(r->c.hook_sb), "%s", hha_json_str(h, "split_brain") ?: "");
+	snprintf(r->c.hook_brt, sizeof(r->c.hook_brt), "%s", hha_json_str(h, "before_resync_target") ?: "");
+	snprintf(r->c.hook_ioe, sizeof(r->c.hook_ioe), "%s", hha_json_str(h, "local_io_error") ?: "");
+	p->split_brain = r->c.hook_sb[0] ? r->c.hook_sb : NULL;
+	p->before_resync_target = r->c.hook_brt[0] ? r->c.hook_brt : NULL;
+	p->local_io_error = r->c.hook_ioe[0] ? r->c.hook_ioe : NULL;
+	if (hha_disk_set_policy(r->d, p) < 0)
+		hha_err(hhad_ctx(m->d), "disk", "%s: %s", r->name, hha_last_error());
 }
 
 /* Bring up a configured resource on this node: attach, export, connect. Failures are logged. */
@@ -279,6 +307,7 @@ static void bring_up(struct disk_mod *m, const struct hha_config *cfg, const cha
 	r->c.sndbuf = (int)hha_json_int(res, "sndbuf", 0);
 	r->c.rate = (uint64_t)hha_json_int(hha_json_get(res, "sync"), "rate", 0);
 	hha_disk_set_sync_rate(r->d, r->c.rate);
+	read_policy(m, r, res);
 	if (node_addr(cfg->root, res, me, port, r->c.local_addr, sizeof(r->c.local_addr), &r->c.local_port) < 0 ||
 	    node_addr(cfg->root, res, peer, port, r->c.peer_addr, sizeof(r->c.peer_addr), &r->c.peer_port) < 0) {
 		hha_err(hhad_ctx(m->d), "disk", "%s: no replication address for %s or %s", name, me, peer);
@@ -330,7 +359,8 @@ static int disk_init(struct hhad *d, const struct hha_config *cfg, void **state)
 }
 
 /* New configured resources come up; removed ones go down; changed ones keep
- * running (their new settings apply at the next down/up), except the rate. */
+ * running (their new settings apply at the next down/up), except the rate,
+ * the policies and the hooks. */
 static int disk_reload(void *state, const struct hha_config *cfg)
 {
 	struct disk_mod *m = state;
@@ -353,6 +383,7 @@ static int disk_reload(void *state, const struct hha_config *cfg)
 		} else if (r->from_config) {
 			r->c.rate = (uint64_t)hha_json_int(hha_json_get(rc, "sync"), "rate", 0);
 			hha_disk_set_sync_rate(r->d, r->c.rate);
+			read_policy(m, r, rc);
 		}
 	}
 	return 0;

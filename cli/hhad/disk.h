@@ -36,6 +36,10 @@ struct dres_conf {
 	int export_tcp_port;
 	enum hha_disk_export_secondary export_secondary;
 	bool exported;
+	bool discard_my_data;    /* for the next connect only */
+	unsigned al_extents;     /* sync.al_extents: create-md's default */
+	struct hha_disk_policy_opts policy; /* hook strings point into the next three */
+	char hook_sb[256], hook_brt[256], hook_ioe[256];
 };
 
 struct dres {

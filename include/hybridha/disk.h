@@ -178,6 +178,9 @@ struct hha_disk_net_opts {
 	int ping_int_ms;         /* 1000: keep-alive on an idle link */
 	int connect_int_ms;      /* 1000: retry interval */
 	int sndbuf;              /* 0 = kernel autotuning */
+	/* Since the resync work (read only when struct_size covers them): */
+	bool discard_my_data;    /* split-brain recovery: this side's changes since the split are
+				  * given up; it becomes the sync target (docs/split-brain.md) */
 };
 
 /**
@@ -285,12 +288,112 @@ struct hha_disk_status {
 	double sync_speed_now, sync_speed_avg; /* bytes/s */
 	uint64_t uuid_current, uuid_bitmap;
 	char last_refusal[160];  /* why the last connection was refused, or "" */
+	/* Since the resync work: */
+	bool split_brain;        /* the last connection was refused as split brain */
+	bool sync_paused;        /* pause-sync is in force */
+	bool crashed_primary;    /* attached after a crash as primary; its log not yet resynced */
+	bool diskless_primary;   /* the local store failed: reads and writes go to the peer */
+	bool csums;              /* checksum-based resync */
+	uint64_t resynced;       /* bytes of resync data received/sent since attach */
+	uint64_t resync_same;    /* bytes a checksum resync found equal (not sent) */
+	uint64_t al_transactions;/* activity-log transactions written since attach */
+	double app_write_speed;  /* bytes/s the application wrote over the last second or so */
+	/* online verify */
+	bool verify_running;
+	uint64_t verify_pos, verify_total; /* bytes compared / to compare */
+	uint64_t verify_oos;     /* bytes found different (marked out of sync) */
+	double verify_speed;     /* bytes/s */
+	unsigned verify_nranges; /* ranges in verify_ranges */
+	struct { uint64_t off, len; } verify_ranges[16]; /* the first differing ranges */
 };
 
 /**
- * hha_disk_status - fill @st (set st->struct_size first). Return: 0 or -EINVAL.
+ * hha_disk_status - fill @st (set st->struct_size first; a size from before
+ * the resync work gets the fields it knows). Return: 0 or -EINVAL.
  */
 HHA_EXPORT int hha_disk_status(struct hha_disk *d, struct hha_disk_status *st);
+
+/* What to do after a split brain is detected. */
+enum hha_disk_after_split_brain {
+	HHA_AFTER_SB_DISCONNECT = 0,           /* refuse; a person decides (default) */
+	HHA_AFTER_SB_DISCARD_ZERO_CHANGES = 1, /* a side that changed nothing becomes the target */
+};
+
+/* What an I/O error of the local backing store does. */
+enum hha_disk_on_io_error {
+	HHA_IO_ERROR_DETACH = 0,       /* detach it; a primary serves from the peer (default) */
+	HHA_IO_ERROR_PASS_ON = 1,      /* fail the request to the client, keep the store */
+	HHA_IO_ERROR_CALL_HANDLER = 2, /* run the local-io-error handler, then detach */
+};
+
+/* Options of hha_disk_set_policy(). */
+struct hha_disk_policy_opts {
+	size_t struct_size;      /* sizeof(struct hha_disk_policy_opts) */
+	enum hha_disk_after_split_brain after_split_brain;
+	enum hha_disk_on_io_error on_io_error;
+	bool csums;              /* checksum-based resync: only differing blocks cross the link */
+	/* Hook commands (absolute paths, run without a shell, environment
+	 * HHA_RESOURCE and HHA_EVENT), or NULL: */
+	const char *split_brain;          /* after a split brain was refused */
+	const char *before_resync_target; /* before this disk becomes a sync target (it is
+					   * inconsistent until the sync ends); the sync waits */
+	const char *local_io_error;       /* on a local I/O error (call-handler) */
+};
+
+/**
+ * hha_disk_set_policy - set the resource's policies and hooks.
+ * @opts: copied; the strings too. Takes effect at the next handshake / error.
+ * Return: 0; -EINVAL (unknown value, hook path not absolute).
+ */
+HHA_EXPORT int hha_disk_set_policy(struct hha_disk *d, const struct hha_disk_policy_opts *opts);
+
+/**
+ * hha_disk_outdate - mark this disk Outdated (persisted): its data is known
+ * older than the peer's, and hha_disk_primary() needs force. For a failover
+ * manager that knows the primary goes on without this node.
+ * Allowed when attached, Secondary and not replicating with a primary.
+ * Return: 0; -HHA_ESTATE.
+ */
+HHA_EXPORT int hha_disk_outdate(struct hha_disk *d);
+
+/**
+ * hha_disk_invalidate - this side's data is bad: it becomes Inconsistent and
+ * receives everything from the peer (now if connected, else at the next
+ * connection). Allowed when attached and Secondary, not a sync target.
+ * Return: 0; -HHA_ESTATE.
+ */
+HHA_EXPORT int hha_disk_invalidate(struct hha_disk *d);
+
+/**
+ * hha_disk_invalidate_remote - the peer's data is bad: send it everything.
+ * Allowed when Connected (no sync running) and UpToDate.
+ * Return: 0; -HHA_ESTATE.
+ */
+HHA_EXPORT int hha_disk_invalidate_remote(struct hha_disk *d);
+
+/**
+ * hha_disk_pause_sync / hha_disk_resume_sync - hold the resync (application
+ * writes still replicate) / let it go on. Allowed at any time; a pause lasts
+ * until resumed or detached. Return: 0.
+ */
+HHA_EXPORT int hha_disk_pause_sync(struct hha_disk *d);
+HHA_EXPORT int hha_disk_resume_sync(struct hha_disk *d);
+
+/**
+ * hha_disk_verify - compare both disks by hashes while in use, from byte
+ * @start (a multiple of 4096) to the end; differing blocks are counted,
+ * reported in the status and marked out of sync (resynced by
+ * hha_disk_resync_marked() or at the next connection).
+ * Allowed when Connected, both UpToDate, no sync or verify running.
+ * Return: 0; -HHA_ESTATE; -EINVAL (@start).
+ */
+HHA_EXPORT int hha_disk_verify(struct hha_disk *d, uint64_t start);
+
+/**
+ * hha_disk_resync_marked - copy what the bitmap marks (after a verify) to
+ * the peer. Allowed when Connected and UpToDate. Return: 0; -HHA_ESTATE.
+ */
+HHA_EXPORT int hha_disk_resync_marked(struct hha_disk *d);
 
 /* An event: a state change or something a person should know. */
 struct hha_disk_event {

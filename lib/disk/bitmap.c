@@ -28,14 +28,19 @@ int hha_bitmap_init(struct hha_bitmap *bm, uint64_t bytes)
 	bm->words = calloc(bm->nwords, sizeof(uint64_t));
 	bm->dirty = calloc((bm->npages + 63) / 64, sizeof(uint64_t));
 	if (!bm->words || !bm->dirty) {
-		hha_bitmap_fini(bm);
+		free(bm->words);
+		free(bm->dirty);
+		memset(bm, 0, sizeof(*bm));
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&bm->io_lock, NULL);
 	return 0;
 }
 
 void hha_bitmap_fini(struct hha_bitmap *bm)
 {
+	if (bm->words)
+		pthread_mutex_destroy(&bm->io_lock);
 	free(bm->words);
 	free(bm->dirty);
 	memset(bm, 0, sizeof(*bm));

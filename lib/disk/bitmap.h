@@ -3,6 +3,7 @@
 #ifndef HHA_DISK_BITMAP_H
 #define HHA_DISK_BITMAP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ struct hha_bitmap {
 	uint64_t count;     /* set bits (atomic) */
 	uint32_t npages;    /* on-disk pages */
 	uint64_t *dirty;    /* one bit per page: changed since last written */
+	pthread_mutex_t io_lock; /* one writer of pages at a time: an older copy never lands last */
 };
 
 /* Allocate a bitmap for a device of @bytes (rounded up to whole blocks). 0 or -ENOMEM. */

@@ -26,6 +26,9 @@ static int refuse(struct hha_conn *c, uint32_t reason, const char *fmt, ...)
 		hha_conn_send(c, si);
 	}
 	snprintf(d->last_refusal, sizeof(d->last_refusal), "%s", msg);
+	d->split_brain = reason == HHA_WR_SPLITBRAIN;
+	if (d->split_brain && d->hook_split_brain)
+		hha_disk_hook_async(d, d->hook_split_brain, "split-brain", 0, false);
 	hha_err(d->ctx, "disk", "%s: refusing the peer: %s", d->name, msg);
 	hha_disk_post_event(d, reason == HHA_WR_SPLITBRAIN ? "split-brain" : "refused", "%s: %s", d->name, msg);
 	hha_disk_cs_event(d, HHA_CSE_REFUSED);
@@ -42,7 +45,107 @@ static struct hha_genids peer_genids(const struct hha_wire_state *s)
 
 	memcpy(g.history, s->uuid_history, sizeof(g.history));
 	g.consistent = s->disk == HHA_DS_UPTODATE || s->disk == HHA_DS_OUTDATED;
+	g.crashed = s->sflags & HHA_WS_CRASHED;
+	g.discard = s->sflags & HHA_WS_DISCARD_MY_DATA;
+	g.dzc = s->sflags & HHA_WS_DZC;
+	g.oos = s->oos_blocks;
 	return g;
+}
+
+/* A full sync as source: everything is marked, and the generation moves on
+ * so that the target, which takes our old current id, resumes by bitmap
+ * (row 8) if the copy is interrupted (d->lock held). */
+static void source_full(struct hha_disk *d)
+{
+	hha_bitmap_set_all(&d->bm);
+	d->sb.flags |= HHA_MDF_FULL_SYNC;
+	if (d->sb.uuid_bitmap)
+		hha_md_history_push(&d->sb, d->sb.uuid_bitmap);
+	d->sb.uuid_bitmap = 0;
+	hha_disk_new_current(d, "full sync to the peer");
+	d->uuid_fresh = false;
+}
+
+int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec)
+{
+	struct hha_disk *d = c->d;
+
+	if (dec == HHA_SYNC_SOURCE_FULL)
+		source_full(d);
+	/* What the sync will clear must be on disk first. */
+	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
+	hha_disk_md_write(d);
+	d->rs_peer_ready = false;
+	hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
+	hha_disk_post_event(d, "sync-start", "%s: %s sync to the peer, %llu MiB", d->name,
+			    dec == HHA_SYNC_SOURCE_FULL ? "full" : "bitmap",
+			    (unsigned long long)(hha_bitmap_count(&d->bm) >> 8));
+	hha_conn_send_state(c);
+	return hha_rs_start(d);
+}
+
+/* The target's generation while it receives (d->lock held): a full copy
+ * takes the source's current id (which the source keeps as its bitmap id,
+ * see source_full); a bitmap copy after a split-brain resolution goes back
+ * to the common ancestor (both bitmap ids), its own changes being marked in
+ * its bitmap. Either way an interrupted sync resumes by row 8. */
+static void target_ids(struct hha_disk *d, enum hha_sync_decision dec)
+{
+	const struct hha_wire_state *p = &d->peer;
+	uint64_t want;
+
+	if (dec == HHA_SYNC_TARGET_FULL) {
+		hha_bitmap_set_all(&d->bm);
+		want = p->uuid_current;
+	} else if (p->uuid_bitmap && d->sb.uuid_current != p->uuid_bitmap && d->sb.uuid_current != p->uuid_current) {
+		want = p->uuid_bitmap; /* a resolved split brain */
+	} else {
+		return; /* rows 6c and 8': already where the source's bitmap starts */
+	}
+	if (want == d->sb.uuid_current)
+		return;
+	if (d->sb.uuid_bitmap)
+		hha_md_history_push(&d->sb, d->sb.uuid_bitmap);
+	hha_md_history_push(&d->sb, d->sb.uuid_current);
+	d->sb.uuid_current = want;
+	d->sb.uuid_bitmap = 0;
+}
+
+/* Tell the source what we have marked ourselves, then that it may start (d->lock held). */
+static void target_send_marks(struct hha_conn *c, bool full)
+{
+	struct hha_disk *d = c->d;
+	uint64_t nbits = d->size >> HHA_BM_BLOCK_SHIFT, b = 0;
+	struct hha_sitem *si;
+
+	while (!full && (b = hha_bitmap_next_set(&d->bm, b)) < nbits) {
+		uint64_t e = hha_bitmap_next_clear(&d->bm, b);
+		if (e > nbits)
+			e = nbits;
+		if (e - b > (1u << 19))
+			e = b + (1u << 19); /* 2 GiB per frame */
+		si = hha_sitem_new(HHA_W_OOS, 0, 0, 0);
+		if (!si)
+			break;
+		si->h.offset = b << HHA_BM_BLOCK_SHIFT;
+		si->h.len = (uint32_t)((e - b) << HHA_BM_BLOCK_SHIFT);
+		hha_conn_send(c, si);
+		b = e;
+	}
+	si = hha_sitem_new(HHA_W_RS_START, 0, 0, 0);
+	if (si)
+		hha_conn_send(c, si);
+}
+
+void hha_link_target_ready(struct hha_disk *d, uint64_t gen, bool full)
+{
+	struct hha_conn *c;
+
+	pthread_mutex_lock(&d->lock);
+	c = hha_disk_conn_if(d, gen);
+	if (c && d->cstate == HHA_CS_SYNCTARGET)
+		target_send_marks(c, full);
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* Enter SyncSource / SyncTarget / Connected per @dec (d->lock held). */
@@ -55,7 +158,8 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 	case HHA_SYNC_SPLIT_BRAIN:
 		return refuse(c, HHA_WR_SPLITBRAIN,
 			      "split brain: both sides changed the data since they last shared it; "
-			      "nothing was overwritten (see docs/disk.md)");
+			      "nothing was overwritten (recover with connect --discard-my-data on the side "
+			      "whose changes are to go, see docs/split-brain.md)");
 	case HHA_SYNC_UNRELATED:
 		return refuse(c, HHA_WR_UNRELATED,
 			      "unrelated data: the disks share no history (different create-md?)");
@@ -71,15 +175,7 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 	case HHA_SYNC_SOURCE_BITMAP:
 		if (d->dstate != HHA_DS_UPTODATE && d->dstate != HHA_DS_OUTDATED)
 			return refuse(c, HHA_WR_UNRELATED, "neither side has consistent data to sync from");
-		if (dec == HHA_SYNC_SOURCE_FULL) {
-			hha_bitmap_set_all(&d->bm);
-			d->sb.flags |= HHA_MDF_FULL_SYNC;
-		}
-		hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
-		hha_disk_post_event(d, "sync-start", "%s: %s sync to the peer, %llu MiB", d->name,
-				    dec == HHA_SYNC_SOURCE_FULL ? "full" : "bitmap",
-				    (unsigned long long)(hha_bitmap_count(&d->bm) >> 8));
-		return hha_rs_start(d);
+		return hha_link_begin_source(c, dec);
 	case HHA_SYNC_TARGET_FULL:
 	case HHA_SYNC_TARGET_BITMAP:
 		if (d->role == HHA_ROLE_PRIMARY)
@@ -88,16 +184,26 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 		if (p->disk != HHA_DS_UPTODATE && p->disk != HHA_DS_OUTDATED)
 			return refuse(c, HHA_WR_UNRELATED, "neither side has consistent data to sync from");
 		/* Inconsistent on disk before the first block arrives. */
+		target_ids(d, dec);
 		d->sb.flags &= ~(uint32_t)HHA_MDF_CONSISTENT;
+		hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
 		hha_disk_md_write(d);
 		hha_disk_ds_event(d, HHA_DSE_SYNC_TARGET);
 		hha_disk_cs_event(d, HHA_CSE_UP_TARGET);
 		d->rs_done_bytes = 0;
 		d->rs_start_ms = hha_now_ms();
-		d->rs_total = dec == HHA_SYNC_TARGET_FULL ? d->size : p->oos_blocks << HHA_BM_BLOCK_SHIFT;
+		d->rs_total = dec == HHA_SYNC_TARGET_FULL ? d->size
+			      : (p->oos_blocks + hha_bitmap_count(&d->bm)) << HHA_BM_BLOCK_SHIFT;
 		hha_disk_post_event(d, "sync-start", "%s: %s sync from the peer, %llu MiB", d->name,
 				    dec == HHA_SYNC_TARGET_FULL ? "full" : "bitmap",
 				    (unsigned long long)(d->rs_total >> 20));
+		hha_conn_send_state(c);
+		/* A snapshot of the target, say, before it becomes inconsistent:
+		 * the source waits for RS_START until the hook is done. */
+		if (!d->hook_before_resync_target ||
+		    hha_disk_hook_async(d, d->hook_before_resync_target, "before-resync-target", c->gen,
+					dec == HHA_SYNC_TARGET_FULL) < 0)
+			target_send_marks(c, dec == HHA_SYNC_TARGET_FULL);
 		return 0;
 	}
 	return 0;
@@ -118,12 +224,31 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 		return -ECONNABORTED;
 	}
 	first = !d->peer_known;
+	/* The target says it is done: it flushed everything of the sync
+	 * before RS_DONE, so the epochs before our last barrier are safe. */
+	if (!first && d->peer.disk == HHA_DS_INCONSISTENT && s->disk == HHA_DS_UPTODATE)
+		hha_ep_barrier_acked(d, d->ep_barrier);
 	d->peer = *s;
 	d->peer_known = true;
 	peer_size = s->want_size ? s->want_size : s->usable_size;
 
 	if (s->role == HHA_ROLE_PRIMARY && d->role == HHA_ROLE_PRIMARY) {
 		r = refuse(c, HHA_WR_PRIMARY, "both nodes are primary: demote one");
+		goto out;
+	}
+	/* A side without its disk has nothing to sync: replicate to nobody, mark instead. */
+	if (s->disk == HHA_DS_DISKLESS || d->dstate == HHA_DS_DISKLESS) {
+		if (s->disk == HHA_DS_DISKLESS)
+			hha_ioerr_peer_diskless(d);
+		if (first) {
+			hha_disk_cs_event(d, HHA_CSE_UP_NOSYNC);
+			d->linked = true;
+			d->uuid_fresh = false;
+			hha_disk_release_gate(d);
+		}
+		pthread_cond_broadcast(&d->cond);
+		hha_disk_post_event(d, "peer-state", "%s: peer is %s/%s", d->name, hha_disk_role_name(s->role),
+				    hha_disk_state_name(s->disk));
 		goto out;
 	}
 	if (first) {
@@ -136,7 +261,7 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 		}
 		me = hha_disk_my_genids(d);
 		peer = peer_genids(s);
-		dec = hha_genid_decide(&me, &peer);
+		dec = hha_genid_resolve(&me, &peer, hha_genid_decide(&me, &peer));
 		hha_info(d->ctx, "disk", "%s: peer is %s/%s; ids %016llx/%016llx vs %016llx/%016llx: %s",
 			 d->name, hha_disk_role_name(s->role), hha_disk_state_name(s->disk),
 			 (unsigned long long)me.current, (unsigned long long)me.bitmap,

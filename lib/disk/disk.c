@@ -131,6 +131,10 @@ struct hha_genids hha_disk_my_genids(struct hha_disk *d)
 
 	memcpy(g.history, d->sb.uuid_history, sizeof(g.history));
 	g.consistent = d->dstate == HHA_DS_UPTODATE || d->dstate == HHA_DS_OUTDATED;
+	g.crashed = d->crash_resync;
+	g.discard = d->discard_my_data;
+	g.dzc = d->policy_dzc;
+	g.oos = hha_bitmap_count(&d->bm);
 	return g;
 }
 
@@ -147,6 +151,12 @@ void hha_disk_fill_state(struct hha_disk *d, struct hha_wire_state *s)
 	s->uuid_bitmap = d->sb.uuid_bitmap;
 	memcpy(s->uuid_history, d->sb.uuid_history, sizeof(s->uuid_history));
 	s->oos_blocks = hha_bitmap_count(&d->bm);
+	if (d->crash_resync)
+		s->sflags |= HHA_WS_CRASHED;
+	if (d->discard_my_data)
+		s->sflags |= HHA_WS_DISCARD_MY_DATA;
+	if (d->policy_dzc)
+		s->sflags |= HHA_WS_DZC;
 }
 
 void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *req, int err))
@@ -175,6 +185,7 @@ HHA_EXPORT int hha_disk_new(struct hha_ctx *ctx, const char *name, struct hha_di
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->cond, &ca);
+	pthread_cond_init(&d->al_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	d->fd = d->md_fd = d->listen_fd = -1;
 	d->role = HHA_ROLE_SECONDARY;
@@ -224,6 +235,11 @@ HHA_EXPORT void hha_disk_free(struct hha_disk *d)
 		close(d->efd);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
+	hha_verify_stop(d);
+	hha_disk_hooks_wait(d);
+	free(d->hook_split_brain);
+	free(d->hook_before_resync_target);
+	free(d->hook_local_io_error);
 	hha_wire_key_free(d->key, d->keylen);
 	hha_pool_fini(d);
 	pthread_mutex_destroy(&d->lock);
@@ -232,11 +248,17 @@ HHA_EXPORT void hha_disk_free(struct hha_disk *d)
 	pthread_cond_destroy(&d->ioq.cond);
 	pthread_mutex_destroy(&d->pool.lock);
 	pthread_cond_destroy(&d->cond);
+	pthread_cond_destroy(&d->al_cond);
 	free(d);
 }
 
 static void close_backing(struct hha_disk *d)
 {
+	hha_al_stop(d);
+	if (d->al.n)
+		hha_al_fini(&d->al);
+	hha_ep_fini(d);
+	d->disk_failed = d->diskless_primary = false;
 	if (d->md_fd >= 0 && d->md_fd != d->fd)
 		close(d->md_fd);
 	if (d->fd >= 0)
@@ -308,9 +330,19 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 	if (bad)
 		hha_warn(d->ctx, "disk", "%s: %u bitmap page(s) corrupt: their blocks count as out of sync",
 			 d->name, bad);
+	d->crash_resync = false;
+	if ((r = hha_al_attach(d)) < 0 || (r = hha_ep_init(d)) < 0) {
+		close_backing(d);
+		return hha_error(r, __func__, "cannot read the activity log: %s", hha_strerror(r));
+	}
 	if ((r = hha_workq_start(d)) < 0) {
 		close_backing(d);
 		return hha_error(r, __func__, "cannot start I/O threads");
+	}
+	if ((r = hha_al_start(d)) < 0) {
+		hha_workq_stop(d);
+		close_backing(d);
+		return hha_error(r, __func__, "cannot start the activity-log thread");
 	}
 	pthread_mutex_lock(&d->lock);
 	snprintf(d->backing, sizeof(d->backing), "%s", o->backing);
@@ -331,7 +363,7 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 
 HHA_EXPORT int hha_disk_detach(struct hha_disk *d)
 {
-	if (d->dstate == HHA_DS_DISKLESS)
+	if (d->dstate == HHA_DS_DISKLESS && !d->disk_failed)
 		return hha_error(-HHA_ESTATE, __func__, "%s is not attached", d->name);
 	if (d->role == HHA_ROLE_PRIMARY)
 		return hha_error(-HHA_ESTATE, __func__, "%s is primary: run secondary first", d->name);
@@ -339,6 +371,7 @@ HHA_EXPORT int hha_disk_detach(struct hha_disk *d)
 		return hha_error(-HHA_ESTATE, __func__, "%s is %s: disconnect first", d->name,
 				 hha_conn_state_name(d->cstate));
 	hha_export_close(d);
+	hha_al_stop(d);
 	hha_workq_stop(d);
 	pthread_mutex_lock(&d->lock);
 	/* What clients wrote reaches the store before the metadata says we are done. */
@@ -358,7 +391,8 @@ HHA_EXPORT int hha_disk_connect(struct hha_disk *d, const struct hha_disk_net_op
 	struct hha_net_conf n = { 0 };
 	int r;
 
-	if (!o || o->struct_size < sizeof(*o) || !o->local_addr || !o->peer_addr || !o->key_file)
+	if (!o || o->struct_size < offsetof(struct hha_disk_net_opts, discard_my_data) || !o->local_addr ||
+	    !o->peer_addr || !o->key_file)
 		return hha_error(-EINVAL, __func__, "local address, peer address and key file are required");
 	if (d->cstate != HHA_CS_STANDALONE)
 		return hha_error(-HHA_ESTATE, __func__, "%s is %s: disconnect first", d->name,
@@ -399,6 +433,12 @@ HHA_EXPORT int hha_disk_connect(struct hha_disk *d, const struct hha_disk_net_op
 	pthread_mutex_lock(&d->lock);
 	d->net_configured = true;
 	d->last_refusal[0] = 0;
+	d->split_brain = false;
+	d->discard_my_data = o->struct_size >= offsetof(struct hha_disk_net_opts, discard_my_data) +
+							sizeof(o->discard_my_data) && o->discard_my_data;
+	if (d->discard_my_data)
+		hha_warn(d->ctx, "disk", "%s: connecting with --discard-my-data: after a split brain this "
+			 "side's changes are overwritten by the peer's", d->name);
 	hha_disk_cs_event(d, HHA_CSE_CONNECT);
 	pthread_mutex_unlock(&d->lock);
 	if ((r = hha_link_start(d)) < 0) {
@@ -423,6 +463,7 @@ HHA_EXPORT int hha_disk_disconnect(struct hha_disk *d)
 	hha_disk_cs_event(d, HHA_CSE_DISCONNECT);
 	pthread_mutex_unlock(&d->lock);
 	hha_link_stop(d);
+	hha_verify_stop(d);
 	pthread_mutex_lock(&d->lock);
 	hha_disk_cs_event(d, HHA_CSE_STOPPED);
 	d->net_configured = false;
@@ -441,6 +482,7 @@ static void announce(struct hha_disk *d)
 
 HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 {
+	bool forced = false;
 	int r = 0;
 
 	pthread_mutex_lock(&d->lock);
@@ -460,6 +502,7 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 		goto out;
 	}
 	if (d->dstate != HHA_DS_UPTODATE) {
+		forced = true;
 		if (!force) {
 			r = hha_error(-HHA_ENOTUPTODATE, __func__,
 				      "%s is %s: its data may be stale or garbage; primary --force makes it "
@@ -482,8 +525,17 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 		d->sb.flags &= ~(uint32_t)HHA_MDF_OUTDATED;
 		hha_disk_ds_event(d, HHA_DSE_FORCE_CURRENT);
 	}
+	/* Promoted without the peer: a new generation at once, so that the
+	 * peer (or a crashed former primary) can never take this side for
+	 * where it left it, writes or not. */
+	if (!d->linked && d->sb.uuid_current && !d->uuid_fresh &&
+	    (r = hha_disk_new_current(d, "promoted without the peer")) < 0) {
+		r = hha_error(r, __func__, "cannot write metadata");
+		goto out;
+	}
 	d->role = HHA_ROLE_PRIMARY;
 	d->sb.flags |= HHA_MDF_WAS_PRIMARY | HHA_MDF_CRASHED_PRIMARY;
+	d->sb.flags &= ~(uint32_t)HHA_MDF_AL_CLEAN;
 	if ((r = hha_disk_md_write(d)) < 0) {
 		d->role = HHA_ROLE_SECONDARY;
 		r = hha_error(r, __func__, "cannot write metadata");
@@ -492,19 +544,11 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 	hha_info(d->ctx, "disk", "%s: role Secondary -> Primary", d->name);
 	hha_disk_post_event(d, "state", "%s: role Primary", d->name);
 	announce(d);
-	if (d->linked && d->peer_known && d->cstate == HHA_CS_CONNECTED) {
-		/* A new pair's first generation: the peer becomes the sync target. */
-		struct hha_genids me = hha_disk_my_genids(d), peer = {
-			.current = d->peer.uuid_current, .bitmap = d->peer.uuid_bitmap,
-			.consistent = d->peer.disk == HHA_DS_UPTODATE || d->peer.disk == HHA_DS_OUTDATED };
-		memcpy(peer.history, d->peer.uuid_history, sizeof(peer.history));
-		if (hha_genid_decide(&me, &peer) == HHA_SYNC_SOURCE_FULL) {
-			hha_bitmap_set_all(&d->bm);
-			hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
-			hha_disk_post_event(d, "sync-start", "%s: full sync to the peer", d->name);
-			hha_rs_start(d);
-		}
-	}
+	/* A forced promotion declares our data the truth: a connected peer
+	 * gets all of it (a new pair's first sync). A plain one changes no
+	 * data, whatever the peer's last state said. */
+	if (forced && d->linked && d->peer_known && d->cstate == HHA_CS_CONNECTED)
+		hha_link_begin_source(d->conn, HHA_SYNC_SOURCE_FULL);
 out:
 	pthread_mutex_unlock(&d->lock);
 	if (r == 0)
@@ -520,7 +564,9 @@ HHA_EXPORT int hha_disk_secondary(struct hha_disk *d)
 		return 0;
 	}
 	d->role = HHA_ROLE_SECONDARY;
-	d->sb.flags &= ~(uint32_t)HHA_MDF_CRASHED_PRIMARY;
+	/* A crash's extents not yet resynced keep the flag (rows 6a-6c). */
+	if (!d->crash_resync)
+		d->sb.flags = (d->sb.flags & ~(uint32_t)HHA_MDF_CRASHED_PRIMARY) | HHA_MDF_AL_CLEAN;
 	if (d->dstate != HHA_DS_DISKLESS)
 		hha_disk_md_write(d);
 	hha_info(d->ctx, "disk", "%s: role Primary -> Secondary", d->name);
@@ -575,62 +621,6 @@ HHA_EXPORT int hha_disk_set_sync_rate(struct hha_disk *d, uint64_t bytes_per_s)
 	return 0;
 }
 
-HHA_EXPORT int hha_disk_status(struct hha_disk *d, struct hha_disk_status *st)
-{
-	size_t n;
-
-	if (!st || st->struct_size < sizeof(*st))
-		return hha_error(-EINVAL, __func__, "struct_size too small");
-	n = st->struct_size;
-	memset(st, 0, sizeof(*st));
-	st->struct_size = n;
-	pthread_mutex_lock(&d->lock);
-	st->role = d->role;
-	st->cstate = d->cstate;
-	st->dstate = d->dstate;
-	st->peer_known = d->peer_known;
-	st->peer_role = d->peer_known ? (enum hha_disk_role)d->peer.role : HHA_ROLE_SECONDARY;
-	st->peer_dstate = d->peer_known ? (enum hha_disk_state)d->peer.disk : HHA_DS_DISKLESS;
-	st->protocol = d->net_configured ? d->net.protocol : 0;
-	st->size = d->dstate == HHA_DS_DISKLESS ? 0 : d->size;
-	st->sent = GET(d->st_sent);
-	st->received = GET(d->st_recv);
-	st->disk_written = GET(d->st_dw);
-	st->disk_read = GET(d->st_dr);
-	st->pending = GET(d->st_pending);
-	st->unacked = GET(d->st_unacked);
-	st->out_of_sync = d->bm_loaded ? hha_bitmap_count(&d->bm) << HHA_BM_BLOCK_SHIFT : 0;
-	st->sync_rate = d->rs_rate;
-	st->uuid_current = d->sb.uuid_current;
-	st->uuid_bitmap = d->sb.uuid_bitmap;
-	snprintf(st->last_refusal, sizeof(st->last_refusal), "%s", d->last_refusal);
-	if (d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET) {
-		double secs = (double)(hha_now_ms() - d->rs_start_ms) / 1000.0;
-		int64_t now = hha_now_ms();
-		st->sync_total = d->rs_total;
-		st->sync_done = d->cstate == HHA_CS_SYNCSOURCE && d->rs_total > st->out_of_sync
-					? d->rs_total - st->out_of_sync
-					: d->rs_done_bytes;
-		if (st->sync_done > st->sync_total)
-			st->sync_done = st->sync_total;
-		st->sync_speed_avg = secs > 0 ? (double)st->sync_done / secs : 0;
-		/* Current speed over the last sampling period (at least 1 s). */
-		if (now - d->rs_sample_ms >= 1000) {
-			if (d->rs_sample_ms)
-				d->rs_speed_now = (double)(st->sync_done - d->rs_sample_done) * 1000.0 /
-						  (double)(now - d->rs_sample_ms);
-			d->rs_sample_ms = now;
-			d->rs_sample_done = st->sync_done;
-		}
-		st->sync_speed_now = d->rs_speed_now ? d->rs_speed_now : st->sync_speed_avg;
-	} else {
-		d->rs_sample_ms = 0;
-		d->rs_speed_now = 0;
-	}
-	pthread_mutex_unlock(&d->lock);
-	return 0;
-}
-
 HHA_EXPORT void hha_disk_set_event_fn(struct hha_disk *d,
 				      void (*fn)(struct hha_disk *d, const struct hha_disk_event *ev, void *ud),
 				      void *ud)
@@ -645,11 +635,31 @@ HHA_EXPORT int hha_disk_fd(const struct hha_disk *d)
 }
 
 #define BM_FLUSH_MS 5000
+#define BM_FLUSH_SYNC_MS 1000
+
+/* How long the peer may hold acknowledged writes unflushed (a crash of its
+ * node loses them, and they are resynced by 4 MiB extents). */
+#define EP_BARRIER_MS 1000
+
+static bool syncing(const struct hha_disk *d)
+{
+	return d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET;
+}
+
+/* When the bitmap is written back next: every 5 s, every second while syncing. */
+static int64_t bm_due(const struct hha_disk *d)
+{
+	int64_t sync_due = d->last_bm_flush_ms + BM_FLUSH_SYNC_MS;
+
+	return syncing(d) && sync_due < d->next_bm_flush_ms ? sync_due : d->next_bm_flush_ms;
+}
 
 HHA_EXPORT int64_t hha_disk_next_deadline(const struct hha_disk *d)
 {
+	int64_t bm = bm_due(d);
+
 	/* Harmless when Diskless: dispatch then only re-arms. */
-	return d->next_bm_flush_ms;
+	return d->linked && d->next_ep_ms < bm ? d->next_ep_ms : bm;
 }
 
 static void bm_flush_job(struct hha_disk *d, struct hha_job *j)
@@ -664,6 +674,23 @@ static void bm_flush_job(struct hha_disk *d, struct hha_job *j)
 	d->bm_flushing = false;
 	pthread_mutex_unlock(&d->lock);
 	free(j);
+}
+
+static void app_baseline(struct hha_disk *d)
+{
+	int64_t now = hha_now_ms();
+	uint64_t ops = GET(d->st_app_writes);
+
+	if (now - d->app_base_ms < 500)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (!syncing(d) && d->app_base_ms && ops > d->app_base_ops) {
+		double r = (double)(ops - d->app_base_ops) * 1000.0 / (double)(now - d->app_base_ms);
+		d->app_base = d->app_base > 0 ? 0.5 * d->app_base + 0.5 * r : r;
+	}
+	d->app_base_ms = now;
+	d->app_base_ops = ops;
+	pthread_mutex_unlock(&d->lock);
 }
 
 HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
@@ -694,8 +721,24 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 			d->event_fn(d, &ev, d->event_ud);
 		free(e);
 	}
+	/* The application's write rate while not syncing: the resync
+	 * controller's baseline. */
+	app_baseline(d);
+	/* Writes the peer acknowledged but may not have flushed: a barrier
+	 * once a second bounds what a crash of its node leaves to resync. */
+	if (hha_now_ms() >= d->next_ep_ms) {
+		d->next_ep_ms = hha_now_ms() + EP_BARRIER_MS;
+		pthread_mutex_lock(&d->lock);
+		if (d->linked && hha_ep_dirty(d) &&
+		    hha_now_ms() - d->ep_last_barrier_ms >= EP_BARRIER_MS)
+			hha_disk_send_barrier(d);
+		pthread_mutex_unlock(&d->lock);
+	}
 	/* Write the bitmap back now and then, off the caller's thread. */
-	if (hha_now_ms() >= d->next_bm_flush_ms) {
+	/* While syncing, what was copied reaches the disk within a second: a
+	 * restart resumes from there. */
+	if (hha_now_ms() >= bm_due(d)) {
+		d->last_bm_flush_ms = hha_now_ms();
 		d->next_bm_flush_ms = hha_now_ms() + BM_FLUSH_MS;
 		hha_pool_trim(d);
 		pthread_mutex_lock(&d->lock);

@@ -12,6 +12,7 @@
 #include <hybridha/disk.h>
 
 #include "core/internal.h"
+#include "disk/al.h"
 #include "disk/bitmap.h"
 #include "disk/genid.h"
 #include "disk/inflight.h"
@@ -38,8 +39,10 @@
 #define HHA_DISK_IO_THREADS 4
 #define HHA_DISK_RS_CHUNK (1u << 20)    /* largest resync block */
 #define HHA_DISK_RS_WINDOW (8u << 20)   /* resync bytes in flight, unloaded */
+#define HHA_DISK_RS_BARRIER (16u << 20) /* resync bytes between the source's barriers */
 #define HHA_DISK_MAX_PAYLOAD (32u << 20)
 #define HHA_DISK_INLINE_MAX (128u << 10) /* page-cache I/O this small runs on the calling thread */
+#define HHA_AL_OP_MAX 9u                  /* activity-log extents one op may hold (32 MiB, unaligned) */
 
 struct hha_disk;
 struct hha_conn;
@@ -75,6 +78,7 @@ enum hha_op_kind {
 	HHA_OP_RS_READ,  /* sync source: read a block to send */
 	HHA_OP_RS_WRITE, /* sync target: write a received block */
 	HHA_OP_BARRIER,  /* secondary: flush for a received barrier */
+	HHA_OP_CSUM,     /* hash a range: to ask the peer (CSUM_REQ) or to answer it */
 };
 
 /* Local commands (the NBD values, plus our own). */
@@ -112,10 +116,19 @@ struct hha_op {
 	atomic_int pending;       /* lifetime: freed at 0 */
 	atomic_int reply;         /* APP: the client is answered at 0 */
 	atomic_int err;
-	atomic_bool peer_settled; /* the peer part was decided */
+	atomic_int peer_res;      /* the peer part: 0 pending, 1 done, 2 failed (decided once) */
 	atomic_bool reply_released; /* the peer's share of @reply was released */
 	void (*finish)(struct hha_op *op); /* non-APP ops: before the op is freed */
 	int64_t t0_ns;
+	/* activity log (APP writes) */
+	uint32_t al_slot[HHA_AL_OP_MAX];
+	uint8_t al_n;             /* references held */
+	bool al_done;             /* the log covers it (or need not) */
+	bool al_big;              /* too large for the log: its range is marked in the bitmap */
+	bool peer_part;           /* a frame went to the peer for it */
+	bool remote;              /* a read served by the peer (Diskless primary) */
+	atomic_bool local_failed; /* the local store failed it; the peer's result decides */
+	void *hashes;             /* HHA_OP_CSUM probe: the frame's payload */
 };
 
 /* The sender queue and the table of frames waiting for acknowledgement. */
@@ -206,6 +219,16 @@ struct hha_disk {
 	bool gated;               /* handshake done, decision pending: hold new writes */
 	struct hha_op *gate_head, **gate_tail;
 	bool uuid_fresh;          /* current id rotated since the peer was last linked */
+	bool discard_my_data;     /* connect --discard-my-data: until the next sync as target ends */
+	bool policy_dzc;          /* after_split_brain = discard-zero-changes */
+	enum hha_disk_on_io_error on_io_error;
+	bool csums;               /* checksum-based resync */
+	char *hook_split_brain, *hook_before_resync_target, *hook_local_io_error;
+	int hooks_running;        /* hook threads alive (d->lock) */
+	bool split_brain;         /* the last refusal was a split brain */
+	bool disk_failed;         /* the backing store failed: detached (fds still open) */
+	bool diskless_primary;    /* ...and as primary we serve from the peer */
+	bool peer_diskless;       /* the peer's disk is Diskless: nothing to replicate to */
 	char last_refusal[160];
 	int64_t last_refusal_ms;
 
@@ -220,6 +243,25 @@ struct hha_disk {
 	bool bm_loaded;
 	struct hha_workq ioq;
 	struct hha_bufpool pool;
+	bool crash_resync;        /* attached after a crash as primary; its log extents are marked */
+
+	/* activity log (actlog.c; d->lock unless said) */
+	struct hha_al al;
+	bool al_running, al_stop;
+	pthread_t al_thread;
+	pthread_cond_t al_cond;
+	struct hha_op *al_wait_head, **al_wait_tail;
+	/* written since the peer's last answered barrier (primary, sync source):
+	 * [0] since our last barrier, [1] before barriers not yet answered */
+	struct hha_epset {
+		struct { uint64_t off; uint64_t len; } *r;
+		size_t n;
+		uint64_t *ext;       /* beyond the list: by 4 MiB extent */
+		bool ext_any;
+	} ep[2];
+	size_t ep_words;
+	uint64_t ep_barrier;
+	int64_t ep_last_barrier_ms;
 
 	/* primary */
 	uint64_t seq;
@@ -251,6 +293,7 @@ struct hha_disk {
 	/* resync */
 	pthread_t rs_thread;
 	bool rs_started;
+	bool rs_exited;           /* its thread has left its loop (may still need a join) */
 	atomic_bool rs_stop;
 	uint64_t rs_rate;         /* bytes/s, 0 = unlimited (yielding) */
 	uint64_t rs_inflight;     /* d->lock */
@@ -258,9 +301,24 @@ struct hha_disk {
 	int64_t rs_start_ms;
 	uint64_t rs_cursor;
 	bool rs_all_sent;
+	bool rs_peer_ready;       /* source: the target's marks arrived (RS_START) */
+	bool rs_paused;           /* pause-sync */
+	double rs_ctl_rate;       /* the controller's current rate, bytes/s (0 unlimited) */
+	double app_base;          /* application writes/s before the sync (status sampling) */
+	int64_t app_base_ms;      /* ...its last sample */
+	uint64_t app_base_ops;
+	uint64_t rs_unflushed;    /* source: bytes acknowledged since the last resync barrier */
 	int64_t rs_sample_ms;     /* status: speed sampling */
 	uint64_t rs_sample_done;
 	double rs_speed_now;
+
+	/* online verify (d->lock) */
+	pthread_t ov_thread;
+	bool ov_started, ov_running, ov_stop;
+	uint64_t ov_start, ov_pos, ov_done, ov_end, ov_inflight, ov_oos;
+	int64_t ov_start_ms;
+	unsigned ov_nranges;
+	struct { uint64_t off, len; } ov_ranges[16];
 
 	/* export */
 	struct hha_nbd_server *nbd;
@@ -276,10 +334,19 @@ struct hha_disk {
 	void (*event_fn)(struct hha_disk *d, const struct hha_disk_event *ev, void *ud);
 	void *event_ud;
 	int64_t next_bm_flush_ms;
+	int64_t next_ep_ms;       /* the next idle barrier check */
+	int64_t last_bm_flush_ms;
 
 	/* counters (atomic) */
 	uint64_t st_sent, st_recv, st_dw, st_dr, st_pending, st_unacked;
 	uint64_t st_app_writes, st_app_reads;
+	uint64_t st_al_txns;
+	uint64_t st_app_wbytes;   /* bytes the application wrote */
+	uint64_t st_resynced;     /* resync bytes sent (source) or written (target) */
+	uint64_t st_rs_same;      /* checksum resync: bytes found equal */
+	int64_t app_sample_ms;    /* status: application speed sampling (d->lock) */
+	uint64_t app_sample_bytes;
+	double app_speed;
 };
 
 /* @ts = now + @ms on CLOCK_MONOTONIC (for condition variables made with that clock). */
@@ -311,6 +378,30 @@ int hha_disk_md_write(struct hha_disk *d);
 int hha_disk_new_current(struct hha_disk *d, const char *why);
 struct hha_genids hha_disk_my_genids(struct hha_disk *d);
 
+/* ioerr.c */
+/* The local store failed with @err (d->lock not held): applies on_io_error.
+ * True when the request can be served by the peer instead (@can_absorb: a
+ * write that also went to the peer, or a read). */
+bool hha_ioerr_local(struct hha_disk *d, int err, bool can_absorb);
+void hha_ioerr_peer_diskless(struct hha_disk *d);           /* d->lock held */
+/* Serve @op (a read) from the peer; takes over its local share (d->lock held). */
+void hha_remote_read(struct hha_disk *d, struct hha_op *op);
+int hha_remote_read_reply(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
+int hha_sec_rx_read(struct hha_conn *c, const struct hha_wire_hdr *h);
+
+/* admin.c */
+/* Run a hook command and wait for it (at most a minute); its exit status or -errno. */
+int hha_disk_run_hook(struct hha_disk *d, const char *path, const char *event);
+/* The same on a thread of its own (d->lock held); with @conn_gen, the
+ * target's marks and RS_START go out on that connection afterwards. */
+int hha_disk_hook_async(struct hha_disk *d, const char *path, const char *event, uint64_t conn_gen, bool full);
+void hha_disk_hooks_wait(struct hha_disk *d);
+/* Our bitmap's marks are to be resynced from us at the next connection (or
+ * now): rows 6b/6c, persisted; @announce tells a connected peer (d->lock held). */
+void hha_disk_push_marks(struct hha_disk *d, bool announce);
+/* The primary went on without us: Outdated, persisted (d->lock held). */
+void hha_disk_outdate_self(struct hha_disk *d, const char *why);
+
 /* io.c */
 int hha_workq_start(struct hha_disk *d);
 void hha_workq_stop(struct hha_disk *d);
@@ -331,11 +422,40 @@ int hha_io_apply(struct hha_disk *d, uint8_t cmd, void *buf, uint64_t off, uint3
 		 bool may_trim);
 int hha_io_open_backing(struct hha_disk *d, const char *path, int *fd, uint64_t *size, bool *blk);
 
+/* actlog.c */
+/* Load the log at attach; a crashed primary's extents go into the bitmap. */
+int hha_al_attach(struct hha_disk *d);
+int hha_al_start(struct hha_disk *d);
+void hha_al_stop(struct hha_disk *d);       /* d->lock not held; frees the log */
+/* An application write may start (d->lock held): true, or false when it
+ * waits for a log transaction (the log's thread starts it later). */
+bool hha_al_begin(struct hha_disk *d, struct hha_op *op);
+/* Its references go (any thread, no lock needed). */
+void hha_al_end(struct hha_disk *d, struct hha_op *op);
+int hha_ep_init(struct hha_disk *d);
+void hha_ep_fini(struct hha_disk *d);
+/* The peer's unflushed writes, d->lock held: a write or a resync block
+ * reached the peer; a barrier was queued; the barrier @seq was answered;
+ * the link broke (marks them in the bitmap, returns the bits newly set). */
+void hha_ep_mark(struct hha_disk *d, uint64_t off, uint64_t len);
+void hha_ep_barrier(struct hha_disk *d, uint64_t seq);
+void hha_ep_barrier_acked(struct hha_disk *d, uint64_t seq);
+uint64_t hha_ep_to_bitmap(struct hha_disk *d);
+bool hha_ep_dirty(const struct hha_disk *d);
+/* A barrier of our own (resync, idle writes): the peer flushes, and
+ * answers; d->lock held. */
+void hha_disk_send_barrier(struct hha_disk *d);
+
 /* primary.c */
 void hha_disk_submit(void *ud, struct hha_nbd_req *req);
+/* Start an op that may run now (d->lock held). */
+void hha_op_start(struct hha_disk *d, struct hha_op *op);
 void hha_disk_release_gate(struct hha_disk *d);       /* d->lock held */
 void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done); /* d->lock held */
 void hha_op_put(struct hha_op *op);
+void hha_op_set_err(struct hha_op *op, int err);
+/* An APP op's local part ends without I/O, with @err (d->lock held). */
+void hha_op_fail_local(struct hha_op *op, int err);
 void hha_op_peer_settle(struct hha_op *op, bool ok);
 void hha_op_free(struct hha_op *op);
 /* Enter the in-flight tree; start now (op->start, or the primary's start) or
@@ -402,17 +522,42 @@ int hha_link_start(struct hha_disk *d);
 void hha_link_stop(struct hha_disk *d);
 /* The peer's STATE arrived (receiver thread, d->lock not held). */
 int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s);
+/* The target's marks and RS_START on connection @gen, if it is still current (d->lock not held). */
+void hha_link_target_ready(struct hha_disk *d, uint64_t gen, bool full);
+/* Become the sync source per @dec (SOURCE_FULL / SOURCE_BITMAP); d->lock held. */
+int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec);
 
 /* resync.c */
 int hha_rs_start(struct hha_disk *d);   /* d->lock held */
 void hha_rs_stop(struct hha_disk *d);   /* d->lock not held */
 void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h);
 void hha_rs_on_done(struct hha_conn *c);
+void hha_rs_on_start(struct hha_conn *c);
+/* A crashed primary's extents are resynced: forget the crash (d->lock held). */
+void hha_rs_crash_settled(struct hha_disk *d);
 int hha_rs_rx_data(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
 void hha_rs_kick(struct hha_disk *d);
+/* A local op with a pooled buffer of @len and the next sequence (d->lock held), or NULL. */
+struct hha_op *hha_op_new_local(struct hha_disk *d, enum hha_op_kind kind, uint64_t off, uint32_t len,
+				void (*start)(struct hha_disk *d, struct hha_op *op));
+/* Read [off, off+len) and send it as RS_DATA (d->lock held). 0 or -ENOMEM. */
+int hha_rs_issue(struct hha_disk *d, uint64_t off, uint32_t len);
+
+/* verify.c: checksum probes (resync with csums, online verify). */
+/* Hash [off, off+len) (whole blocks, <= 1 MiB) and send CSUM_REQ (d->lock held). */
+int hha_csum_probe(struct hha_disk *d, uint64_t off, uint32_t len, bool verify);
+int hha_csum_rx_req(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
+int hha_csum_rx_reply(struct hha_conn *c, const struct hha_wire_hdr *h, const uint8_t *diff);
+/* The link went: a verify in progress stops (d->lock held). */
+void hha_verify_abort(struct hha_disk *d);
+/* Stop and join the verify thread (d->lock not held). */
+void hha_verify_stop(struct hha_disk *d);
 
 /* Tests and the export glue: where answers to NBD requests go. */
 void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *req, int err));
+
+/* verify.c: the verify fields of the status (d->lock held). */
+void hha_verify_status(struct hha_disk *d, struct hha_disk_status *st);
 
 /* export.c */
 int hha_export_update(struct hha_disk *d);  /* after role changes; d->lock not held */

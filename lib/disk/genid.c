@@ -16,6 +16,9 @@
  * | 3 | peer.cur = 0                                           | SOURCE_FULL   |
  * | 4 | me.cur = peer.cur, I am inconsistent, peer consistent  | TARGET_FULL   |
  * | 5 | me.cur = peer.cur, peer inconsistent, I am consistent  | SOURCE_FULL   |
+ * | 6a| me.cur = peer.cur, both crashed primaries              | SPLIT_BRAIN   |
+ * | 6b| me.cur = peer.cur, I crashed as primary                | SOURCE_BITMAP |
+ * | 6c| me.cur = peer.cur, the peer crashed as primary         | TARGET_BITMAP |
  * | 6 | me.cur = peer.cur                                      | NONE          |
  * | 7 | me.bm = peer.cur and peer.bm = me.cur (corrupt)        | SPLIT_BRAIN   |
  * | 8 | me.bm = peer.cur                                       | SOURCE_BITMAP |
@@ -26,6 +29,10 @@
  * |12 | any of my ids in any of the peer's ids                 | SPLIT_BRAIN   |
  * |13 | otherwise                                              | UNRELATED     |
  *
+ * Rows 6a-6c: a primary that crashed marked its activity-log extents at
+ * attach; they are the only blocks that may differ, and its copy of them
+ * is the one an application on it could have read. Two crashed primaries of
+ * one generation cannot both have been right: a person decides.
  * Row 8: one side kept writing without the peer (its bitmap id is the
  * generation both last shared, the peer still being at it); only the blocks
  * its bitmap marks differ. Rows 10 and 11: one side moved on more than once,
@@ -74,6 +81,12 @@ enum hha_sync_decision hha_genid_decide(const struct hha_genids *me, const struc
 			return HHA_SYNC_TARGET_FULL;
 		if (me->consistent && !peer->consistent)
 			return HHA_SYNC_SOURCE_FULL;
+		if (me->crashed && peer->crashed)
+			return HHA_SYNC_SPLIT_BRAIN;
+		if (me->crashed)
+			return HHA_SYNC_SOURCE_BITMAP;
+		if (peer->crashed)
+			return HHA_SYNC_TARGET_BITMAP;
 		return HHA_SYNC_NONE;
 	}
 	if (my_bm_is_peer && peer_bm_is_me)
@@ -91,6 +104,48 @@ enum hha_sync_decision hha_genid_decide(const struct hha_genids *me, const struc
 	if (share_any(me, peer))
 		return HHA_SYNC_SPLIT_BRAIN;
 	return HHA_SYNC_UNRELATED;
+}
+
+/*
+ * Split-brain recovery, after the table:
+ *
+ * | condition                                         | result            |
+ * |---------------------------------------------------|-------------------|
+ * | not SPLIT_BRAIN                                   | unchanged         |
+ * | both discard-my-data                              | SPLIT_BRAIN       |
+ * | I discard (the peer not)                          | TARGET_*          |
+ * | the peer discards (I do not)                      | SOURCE_*          |
+ * | both dzc, bitmap split, my bitmap empty, its not  | TARGET_BITMAP     |
+ * | both dzc, bitmap split, its bitmap empty, mine not| SOURCE_BITMAP     |
+ * | both dzc, bitmap split, both empty                | the higher current id is the source |
+ * | otherwise                                         | SPLIT_BRAIN       |
+ *
+ * TARGET_/SOURCE_* is _BITMAP when both bitmap ids are equal (row 9: each
+ * bitmap holds that side's changes since the split, and the sync covers
+ * both), _FULL otherwise.
+ */
+enum hha_sync_decision hha_genid_resolve(const struct hha_genids *me, const struct hha_genids *peer,
+					 enum hha_sync_decision dec)
+{
+	bool bm = me->bitmap && me->bitmap == peer->bitmap;
+
+	if (dec != HHA_SYNC_SPLIT_BRAIN)
+		return dec;
+	if (me->discard && peer->discard)
+		return HHA_SYNC_SPLIT_BRAIN;
+	if (me->discard)
+		return bm ? HHA_SYNC_TARGET_BITMAP : HHA_SYNC_TARGET_FULL;
+	if (peer->discard)
+		return bm ? HHA_SYNC_SOURCE_BITMAP : HHA_SYNC_SOURCE_FULL;
+	if (me->dzc && peer->dzc && bm) {
+		if (me->oos == 0 && peer->oos > 0)
+			return HHA_SYNC_TARGET_BITMAP;
+		if (peer->oos == 0 && me->oos > 0)
+			return HHA_SYNC_SOURCE_BITMAP;
+		if (me->oos == 0 && peer->oos == 0 && me->current != peer->current)
+			return me->current > peer->current ? HHA_SYNC_SOURCE_BITMAP : HHA_SYNC_TARGET_BITMAP;
+	}
+	return HHA_SYNC_SPLIT_BRAIN;
 }
 
 const char *hha_sync_decision_name(enum hha_sync_decision d)

@@ -14,6 +14,11 @@ struct hha_genids {
 	uint64_t bitmap;   /* current id when the bitmap started collecting; 0 = none */
 	uint64_t history[HHA_GENID_HISTORY];
 	bool consistent;   /* the disk holds a usable image (not mid-sync as a target) */
+	bool crashed;      /* attached after a crash as primary, its log not yet resynced */
+	/* For hha_genid_resolve() only: */
+	bool discard;      /* connect --discard-my-data: this side gives up its changes */
+	bool dzc;          /* policy after-split-brain = discard-zero-changes */
+	uint64_t oos;      /* blocks its bitmap marks */
 };
 
 enum hha_sync_decision {
@@ -34,6 +39,16 @@ enum hha_sync_decision {
  * round trip. The table is in genid.c and docs/disk.md.
  */
 enum hha_sync_decision hha_genid_decide(const struct hha_genids *me, const struct hha_genids *peer);
+/*
+ * hha_genid_resolve - apply the split-brain recovery rules to @dec (the
+ * result of hha_genid_decide): a side that asked to discard its data becomes
+ * the target (both asking: refused); with discard-zero-changes on both sides
+ * a side whose bitmap is empty becomes the target. Only a split of the
+ * bitmap kind (both bitmap ids equal) resolves to a bitmap sync; others copy
+ * everything. Any other decision passes unchanged. Mirror-symmetric too.
+ */
+enum hha_sync_decision hha_genid_resolve(const struct hha_genids *me, const struct hha_genids *peer,
+					 enum hha_sync_decision dec);
 const char *hha_sync_decision_name(enum hha_sync_decision d);
 
 #endif /* HHA_DISK_GENID_H */

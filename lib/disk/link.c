@@ -153,6 +153,11 @@ static void hs_log(struct hha_disk *d, const char *peer, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&d->lock);
+	/* A refusal that stopped the link (split brain, ...) stays what status says. */
+	if (atomic_load(&d->link_stop) && d->last_refusal[0]) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	if (strcmp(msg, d->last_refusal) != 0 || hha_now_ms() - d->last_refusal_ms > quiet_ms) {
 		snprintf(d->last_refusal, sizeof(d->last_refusal), "%s", msg);
 		d->last_refusal_ms = hha_now_ms();
@@ -314,17 +319,30 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 {
 	bool stopping = atomic_load(&d->link_stop);
 
+	uint64_t lost;
+
 	pthread_mutex_lock(&d->lock);
 	d->linked = false;
 	d->conn = NULL;
+	/* What the peer acknowledged but may not have flushed: a crash of its
+	 * node loses it. */
+	lost = hha_ep_to_bitmap(d);
+	hha_verify_abort(d);
+	if (lost)
+		hha_info(d->ctx, "disk", "%s: %llu block(s) written since the peer's last flush marked out of sync",
+			 d->name, (unsigned long long)lost);
 	/* Frames the peer may not have got will be marked out of sync; the new
 	 * generation id goes to disk before any of them is answered. */
-	if (d->role == HHA_ROLE_PRIMARY && !d->uuid_fresh && GET(d->st_unacked) > 0)
+	if (d->role == HHA_ROLE_PRIMARY && !d->uuid_fresh && (GET(d->st_unacked) > 0 || lost))
 		hha_disk_new_current(d, "lost the peer with writes in flight");
 	if (hha_cstate_linked(d->cstate) && !stopping)
 		hha_disk_cs_event(d, HHA_CSE_LINK_LOST);
 	hha_sec_conn_end(d, c);
 	d->peer_known = false;
+	d->peer_diskless = false;
+	/* A Diskless primary has nothing left to serve from. */
+	if (d->diskless_primary)
+		hha_warn(d->ctx, "disk", "%s: Diskless primary without its peer: requests fail", d->name);
 	if (!stopping)
 		hha_disk_post_event(d, "peer-lost", "%s: peer %s: %s", d->name, c->peer_desc, c->fail_why);
 	pthread_cond_broadcast(&d->cond);
@@ -345,6 +363,9 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	if (d->gated)
 		hha_disk_release_gate(d);
 	pthread_mutex_unlock(&d->lock);
+	/* The marks are worth nothing if a crash can take them: to disk now. */
+	if (d->bm_loaded && hha_md_bm_flush(d->md_fd, &d->sb, &d->bm) < 0)
+		hha_warn(d->ctx, "disk", "%s: cannot write the bitmap after losing the peer", d->name);
 	/* Threads that took a reference before d->conn was cleared finish first. */
 	while (atomic_load(&c->users) > 0)
 		usleep(1000);

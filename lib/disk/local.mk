@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Sources of lib/disk/: the replicated block device.
 libhha_internal_la_SOURCES += \
+	lib/disk/actlog.c \
+	lib/disk/admin.c \
+	lib/disk/al.c \
+	lib/disk/al.h \
 	lib/disk/bitmap.c \
 	lib/disk/bitmap.h \
 	lib/disk/cstate.c \
@@ -14,6 +18,7 @@ libhha_internal_la_SOURCES += \
 	lib/disk/inflight.c \
 	lib/disk/inflight.h \
 	lib/disk/io.c \
+	lib/disk/ioerr.c \
 	lib/disk/link.c \
 	lib/disk/md.c \
 	lib/disk/md.h \
@@ -23,6 +28,8 @@ libhha_internal_la_SOURCES += \
 	lib/disk/resync.c \
 	lib/disk/secondary.c \
 	lib/disk/state.h \
+	lib/disk/status.c \
+	lib/disk/verify.c \
 	lib/disk/wire.c \
 	lib/disk/wire.h \
 	lib/disk/wire-sec.c \

@@ -289,12 +289,17 @@ uint64_t hha_md_al_offset(const struct hha_md_sb *sb)
 /* Trailer: u32 magic, u32 page, u64 md_uuid, u64 reserved 0, u64 checksum. */
 #define TR_OFF HHA_BM_PAGE_BYTES
 
-static uint64_t page_sum(const uint8_t *buf)
+uint64_t hha_md_sum64(const void *buf, size_t len)
 {
 	uint8_t d[32];
 
-	sha256(buf, TR_OFF + 24, d);
+	sha256(buf, len, d);
 	return hha_get_le64(d);
+}
+
+static uint64_t page_sum(const uint8_t *buf)
+{
+	return hha_md_sum64(buf, TR_OFF + 24);
 }
 
 void hha_md_bm_page_encode(const struct hha_md_sb *sb, const struct hha_bitmap *bm, uint32_t page,
@@ -380,33 +385,52 @@ int hha_md_bm_load(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm, ui
 	return r;
 }
 
-int hha_md_bm_flush(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm)
+/* Write the dirty pages; returns how many were written, or -errno. */
+static int bm_write(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm)
 {
-	uint8_t *buf = malloc(BLK);
+	uint8_t *buf = NULL;
 	int r = 0, wrote = 0;
 
-	if (!buf)
-		return -ENOMEM;
+	pthread_mutex_lock(&bm->io_lock);
 	for (uint32_t p = 0; p < bm->npages && r == 0; p++) {
 		if (!hha_bitmap_page_dirty(bm, p))
 			continue;
+		if (!buf && !(buf = malloc(BLK))) {
+			r = -ENOMEM;
+			break;
+		}
 		hha_bitmap_page_clean(bm, p);
 		hha_md_bm_page_encode(sb, bm, p, buf);
 		r = hha_pwrite_full(fd, buf, BLK, (off_t)(hha_md_bm_offset(sb) + (uint64_t)p * BLK));
 		if (r < 0)
 			hha_bitmap_mark_all_dirty(bm);
-		wrote = 1;
+		wrote++;
 	}
+	pthread_mutex_unlock(&bm->io_lock);
 	free(buf);
-	if (r == 0 && wrote && fdatasync(fd) < 0)
-		r = -errno;
-	return r;
+	return r < 0 ? r : wrote;
+}
+
+int hha_md_bm_write_dirty(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm)
+{
+	int r = bm_write(fd, sb, bm);
+
+	return r < 0 ? r : 0;
+}
+
+int hha_md_bm_flush(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm)
+{
+	int r = bm_write(fd, sb, bm);
+
+	if (r > 0 && fdatasync(fd) < 0)
+		return -errno;
+	return r < 0 ? r : 0;
 }
 
 const char *hha_md_flags_str(uint32_t flags, char *buf, size_t len)
 {
 	static const char *const names[] = { "consistent", "outdated", "was-primary", "crashed-primary",
-					     "al-clean", "full-sync", "peer-outdated" };
+					     "al-clean", "full-sync", "peer-outdated", "push-marks" };
 	size_t n = 0;
 
 	buf[0] = '\0';

@@ -3,9 +3,11 @@
 #ifndef HHA_DISK_MD_H
 #define HHA_DISK_MD_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "disk/bitmap.h"
 
@@ -38,6 +40,7 @@
 #define HHA_MD_HISTORY 4
 #define HHA_MD_NAME_MAX 64
 
+
 /* Flags, persistent. */
 enum {
 	HHA_MDF_CONSISTENT = 1u << 0,      /* the data is a consistent image (not mid-sync) */
@@ -47,7 +50,8 @@ enum {
 	HHA_MDF_AL_CLEAN = 1u << 4,        /* the activity log holds nothing to resync */
 	HHA_MDF_FULL_SYNC = 1u << 5,       /* the next sync as source sends everything */
 	HHA_MDF_PEER_OUTDATED = 1u << 6,   /* the peer's copy was marked outdated by us */
-	HHA_MDF_ALL = (1u << 7) - 1,
+	HHA_MDF_PUSH_MARKS = 1u << 7,      /* our bitmap's marks (verify) go to the peer at the next connection */
+	HHA_MDF_ALL = (1u << 8) - 1,
 };
 
 struct hha_md_sb {
@@ -138,12 +142,17 @@ int hha_md_bm_page_check(const struct hha_md_sb *sb, uint32_t page, const uint8_
  */
 int hha_md_bm_load(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm, uint32_t *bad_pages);
 
+/* Write every dirty page of @bm without syncing (the caller syncs). 0 or -errno. */
+int hha_md_bm_write_dirty(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm);
 /* Write every dirty page of @bm (then fdatasync). Return: 0 or -errno. */
 int hha_md_bm_flush(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm);
 
 /* Byte offsets (in the file) of the parts. */
 uint64_t hha_md_bm_offset(const struct hha_md_sb *sb);
 uint64_t hha_md_al_offset(const struct hha_md_sb *sb);
+
+/* The first 8 bytes (little-endian) of the SHA-256 of @buf: page checksums. */
+uint64_t hha_md_sum64(const void *buf, size_t len);
 
 /* "consistent,was-primary" etc. into @buf. */
 const char *hha_md_flags_str(uint32_t flags, char *buf, size_t len);

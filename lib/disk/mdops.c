@@ -169,6 +169,21 @@ HHA_EXPORT int hha_disk_dump_md(struct hha_ctx *ctx, const char *backing, const 
 		}
 		hha_bitmap_fini(&bm);
 	}
+	{
+		struct hha_al al;
+		bool corrupt = false;
+		if (hha_al_init(&al, sb.al_extents) == 0) {
+			if (hha_al_load(mfd, &sb, &al, &corrupt) == 0) {
+				json_object *ext = json_object_new_array();
+				for (uint32_t i = 0; i < al.n; i++)
+					if (al.ext[i] != HHA_AL_NONE)
+						json_object_array_add(ext, json_object_new_int64(al.ext[i]));
+				json_object_object_add(o, "activity_log", ext);
+				json_object_object_add(o, "activity_log_corrupt", json_object_new_boolean(corrupt));
+			}
+			hha_al_fini(&al);
+		}
+	}
 	*json = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	r = *json ? 0 : -ENOMEM;

@@ -536,7 +536,14 @@ static int rx_payload(struct hha_conn *c, uint8_t *dst, size_t n)
 
 static void rx_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 {
-	struct hha_op *op = hha_conn_ack_take(c, h->seq);
+	struct hha_op *op;
+
+	if (h->type == HHA_W_ACK_BARRIER && h->aux == 0) {
+		pthread_mutex_lock(&c->d->lock);
+		hha_ep_barrier_acked(c->d, h->seq);
+		pthread_mutex_unlock(&c->d->lock);
+	}
+	op = hha_conn_ack_take(c, h->seq);
 
 	if (!op)
 		return; /* an answer we did not wait for (a barrier under A/B) */
@@ -589,7 +596,23 @@ static int dispatch(struct hha_conn *c, const struct hha_wire_hdr *h, uint8_t *p
 	case HHA_W_OOS:
 		hha_bitmap_set_range(&d->bm, h->offset, h->len);
 		return 0;
+	case HHA_W_RS_START:
+		hha_rs_on_start(c);
+		return 0;
+	case HHA_W_CSUM_REQ:
+		return hha_csum_rx_req(c, h, payload, cap);
+	case HHA_W_READ_REQ:
+		return hha_sec_rx_read(c, h);
+	case HHA_W_READ_REPLY:
+		return hha_remote_read_reply(c, h, payload, cap);
+	case HHA_W_CSUM_REPLY:
+		return hha_csum_rx_reply(c, h, payload);
 	case HHA_W_DISCONNECT:
+		/* A primary that leaves on purpose goes on without us. */
+		pthread_mutex_lock(&d->lock);
+		if (d->peer_known && d->peer.role == HHA_ROLE_PRIMARY && d->cstate == HHA_CS_CONNECTED)
+			hha_disk_outdate_self(d, "the primary disconnected and goes on alone");
+		pthread_mutex_unlock(&d->lock);
 		hha_conn_fail(c, "the peer disconnected (%s)", hha_wire_refuse_str(h->aux));
 		return -ECONNRESET;
 	default:
@@ -669,8 +692,9 @@ void hha_conn_receive(struct hha_conn *c)
 		}
 		if (h.type == HHA_W_DATA || h.type == HHA_W_RS_DATA)
 			ADD(d->st_recv, h.plen);
-		/* DATA and RS_DATA handlers own their (pooled) payload buffer. */
-		if (cap && h.type != HHA_W_DATA && h.type != HHA_W_RS_DATA) {
+		/* DATA, RS_DATA, CSUM_REQ and READ_REPLY handlers own their (pooled) payload buffer. */
+		if (cap && h.type != HHA_W_DATA && h.type != HHA_W_RS_DATA && h.type != HHA_W_CSUM_REQ &&
+		    h.type != HHA_W_READ_REPLY) {
 			hha_pool_put(d, payload, cap);
 			payload = small;
 			cap = 0;

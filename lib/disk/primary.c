@@ -27,6 +27,8 @@
 
 void hha_op_free(struct hha_op *op)
 {
+	if (op->al_n || op->al_big)
+		hha_al_end(op->d, op);
 	if (op->buflen)
 		hha_pool_put(op->d, op->buf, op->buflen);
 	free(op);
@@ -38,8 +40,10 @@ static void op_reply(struct hha_op *op)
 	int err = atomic_load(&op->err);
 
 	SUB(d->app_inflight, 1);
-	if (op->cmd == HHA_CMD_WRITE && err == 0)
+	if (op->cmd == HHA_CMD_WRITE && err == 0) {
 		ADD(d->st_app_writes, 1);
+		ADD(d->st_app_wbytes, op->len);
+	}
 	d->complete(op->req, err);
 	op->req = NULL;
 }
@@ -73,14 +77,26 @@ static void set_err(struct hha_op *op, int err)
 		atomic_compare_exchange_strong(&op->err, &zero, err);
 }
 
+void hha_op_set_err(struct hha_op *op, int err)
+{
+	set_err(op, err);
+}
+
 /* The peer part of an operation is decided exactly once. */
 void hha_op_peer_settle(struct hha_op *op, bool ok)
 {
-	if (atomic_exchange(&op->peer_settled, true))
+	int none = 0;
+
+	if (!atomic_compare_exchange_strong(&op->peer_res, &none, ok ? 1 : 2))
 		return;
 	SUB(op->d->st_unacked, 1);
-	if (!ok && op->len && op->cmd != HHA_CMD_FLUSH)
+	if (!ok && op->cmd == HHA_CMD_READ)
+		set_err(op, -EIO); /* a read the peer served for a Diskless primary */
+	else if (!ok && op->len && op->cmd != HHA_CMD_FLUSH)
 		hha_bitmap_set_range(&op->d->bm, op->off, op->len);
+	/* Nor here nor there: the write is lost. */
+	if (!ok && atomic_load(&op->local_failed))
+		set_err(op, -EIO);
 	release_peer_reply(op);
 	hha_op_put(op);
 }
@@ -106,6 +122,11 @@ static void data_sent(struct hha_conn *c, struct hha_sitem *si, int err)
 
 static void local_done(struct hha_disk *d, struct hha_op *op, int r)
 {
+	/* A write the peer also got: its copy may carry it (on_io_error detach). */
+	if (r < 0 && op->kind == HHA_OP_APP && op->cmd != HHA_CMD_READ && hha_ioerr_local(d, r, op->peer_part)) {
+		atomic_store(&op->local_failed, true);
+		r = atomic_load(&op->peer_res) == 2 ? -EIO : 0;
+	}
 	set_err(op, r);
 	SUB(d->st_pending, 1);
 	if (op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH) {
@@ -128,6 +149,14 @@ static void run_local(struct hha_disk *d, struct hha_job *j)
 		hha_warn(d->ctx, "disk", "%s: local %s at %llu+%u failed: %s", d->name,
 			 op->cmd == HHA_CMD_READ ? "read" : "write", (unsigned long long)op->off, op->len,
 			 hha_strerror(r));
+	/* A read the local store failed: the peer's copy answers, if on_io_error allows. */
+	if (r < 0 && op->cmd == HHA_CMD_READ && hha_ioerr_local(d, r, true)) {
+		SUB(d->st_pending, 1);
+		pthread_mutex_lock(&d->lock);
+		hha_remote_read(d, op);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	local_done(d, op, r);
 }
 
@@ -142,11 +171,19 @@ static uint8_t wire_type(uint8_t cmd)
 }
 
 /* Start an operation: local part to a worker, peer part to the sender (d->lock held). */
-static void op_start(struct hha_disk *d, struct hha_op *op)
+void hha_op_start(struct hha_disk *d, struct hha_op *op)
 {
 	struct hha_conn *c = d->conn;
 
-	if (op->replicate && c && d->linked) {
+	/* A write starts only once the activity log covers it. */
+	if (op->kind == HHA_OP_APP && op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH && !hha_al_begin(d, op))
+		return;
+	/* Diskless primary: the peer reads for us. */
+	if (op->kind == HHA_OP_APP && op->cmd == HHA_CMD_READ && d->diskless_primary) {
+		hha_remote_read(d, op);
+		return;
+	}
+	if (op->replicate && c && d->linked && !d->peer_diskless) {
 		struct hha_sitem *si = &op->si;
 		memset(si, 0, sizeof(*si));
 		si->h.type = wire_type(op->cmd);
@@ -162,10 +199,16 @@ static void op_start(struct hha_disk *d, struct hha_op *op)
 			si->h.plen = op->len;
 			si->payload = op->buf;
 		}
+		/* What the peer may hold unflushed, in the frames' order. */
+		if (op->cmd == HHA_CMD_FLUSH)
+			hha_ep_barrier(d, op->seq);
+		else
+			hha_ep_mark(d, op->off, op->len);
 		si->sent = data_sent;
 		atomic_fetch_add(&op->pending, 2); /* the sender's reference and the peer part */
 		atomic_fetch_add(&op->reply, 2);   /* the sender's and the peer's share of the answer */
 		ADD(d->st_unacked, 1);
+		op->peer_part = true;
 		hha_conn_ack_add(c, op);
 		if (op->kicker)
 			hha_conn_queue(c, si);
@@ -176,6 +219,11 @@ static void op_start(struct hha_disk *d, struct hha_op *op)
 		if (op->len && op->cmd != HHA_CMD_FLUSH)
 			hha_bitmap_set_range(&d->bm, op->off, op->len);
 	}
+	/* Diskless primary: the peer's copy is the only one written. */
+	if (op->kind == HHA_OP_APP && d->diskless_primary) {
+		hha_op_fail_local(op, op->peer_part ? 0 : -EIO);
+		return;
+	}
 	if (op->inline_ok) {
 		/* The submitting thread does it once it released d->lock. */
 		ADD(d->st_pending, 1);
@@ -183,6 +231,19 @@ static void op_start(struct hha_disk *d, struct hha_op *op)
 		return;
 	}
 	hha_op_push(d, op, run_local);
+}
+
+void hha_op_fail_local(struct hha_op *op, int err)
+{
+	struct hha_disk *d = op->d;
+
+	set_err(op, err);
+	if (op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH) {
+		hha_ivtree_remove(&d->tree, &op->iv);
+		hha_op_start_unblocked(d, op);
+	}
+	reply_put(op);
+	hha_op_put(op);
 }
 
 void hha_op_push(struct hha_disk *d, struct hha_op *op, void (*run)(struct hha_disk *d, struct hha_job *j))
@@ -232,7 +293,7 @@ void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done)
 		if (op->start)
 			op->start(d, op);
 		else
-			op_start(d, op);
+			hha_op_start(d, op);
 	}
 }
 
@@ -248,7 +309,7 @@ void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks)
 	op->kicker = caller_kicks;
 	/* Application reads and flushes order nothing (NBD gives in-flight requests no order). */
 	if (op->kind == HHA_OP_APP && (op->cmd == HHA_CMD_READ || op->cmd == HHA_CMD_FLUSH)) {
-		op_start(d, op);
+		hha_op_start(d, op);
 		return;
 	}
 	op->iv.start = op->off;
@@ -263,7 +324,7 @@ void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks)
 	if (op->start)
 		op->start(d, op);
 	else
-		op_start(d, op);
+		hha_op_start(d, op);
 }
 
 void hha_disk_release_gate(struct hha_disk *d)
@@ -309,7 +370,7 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 	atomic_init(&op->reply, 1);
 
 	pthread_mutex_lock(&d->lock);
-	if (d->dstate == HHA_DS_DISKLESS)
+	if (d->dstate == HHA_DS_DISKLESS && !d->diskless_primary)
 		err = -EIO;
 	else if (d->role != HHA_ROLE_PRIMARY && req->cmd != HHA_NBD_CMD_READ)
 		err = -EPERM;
@@ -328,13 +389,14 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 	}
 	ADD(d->app_inflight, 1);
 	/* Small page-cache I/O is cheaper here than a worker's wake-up. */
-	op->inline_ok = !d->is_blockdev && !(req->flags & HHA_NBD_REQ_FUA) && req->len <= HHA_DISK_INLINE_MAX &&
+	op->inline_ok = !d->is_blockdev && !d->diskless_primary && !(req->flags & HHA_NBD_REQ_FUA) &&
+			req->len <= HHA_DISK_INLINE_MAX &&
 			(req->cmd == HHA_NBD_CMD_READ || req->cmd == HHA_NBD_CMD_WRITE);
 	if (req->cmd == HHA_NBD_CMD_READ) {
 		ADD(d->st_app_reads, 1);
 		/* Not inline, the op belongs to a worker (and may be gone) once started. */
 		run_inline = op->inline_ok;
-		op_start(d, op);
+		hha_op_start(d, op);
 		pthread_mutex_unlock(&d->lock);
 		if (run_inline)
 			run_local(d, &op->job);

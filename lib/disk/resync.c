@@ -21,9 +21,8 @@
  * both sides end identical whether a write lands ahead of or behind the
  * sync position.
  *
- * Rate: a token bucket when a limit is set; unlimited otherwise, but with
- * only one block in flight while application requests are in flight, so
- * the application keeps the link.
+ * Rate: a token bucket, at the limit set (syncer --rate), or else at the
+ * controller's rate (below).
  */
 
 static void rs_read_sent(struct hha_conn *c, struct hha_sitem *si, int err)
@@ -74,10 +73,46 @@ static void rs_read_start(struct hha_disk *d, struct hha_op *op)
 	hha_op_push(d, op, rs_read_done);
 }
 
+struct hha_op *hha_op_new_local(struct hha_disk *d, enum hha_op_kind kind, uint64_t off, uint32_t len,
+				void (*start)(struct hha_disk *d, struct hha_op *op))
+{
+	struct hha_op *op = calloc(1, sizeof(*op));
+
+	if (op)
+		op->buf = hha_pool_get(d, len, &op->buflen);
+	if (!op || !op->buf) {
+		free(op);
+		return NULL;
+	}
+	op->d = d;
+	op->kind = (uint8_t)kind;
+	op->off = off;
+	op->len = len;
+	op->seq = ++d->seq;
+	op->start = start;
+	atomic_init(&op->pending, 1);
+	return op;
+}
+
+int hha_rs_issue(struct hha_disk *d, uint64_t off, uint32_t len)
+{
+	struct hha_op *op = hha_op_new_local(d, HHA_OP_RS_READ, off, len, rs_read_start);
+
+	if (!op)
+		return -ENOMEM;
+	d->rs_inflight += len;
+	hha_op_enter(d, op);
+	return 0;
+}
+
 /* The source is done: every block sent and acknowledged (d->lock held). */
 static void rs_finish(struct hha_disk *d)
 {
-	struct hha_sitem *si = hha_sitem_new(HHA_W_RS_DONE, 0, 0, 0);
+	struct hha_sitem *si;
+
+	/* Everything sent is acknowledged: one barrier covers it all. */
+	hha_disk_send_barrier(d);
+	si = hha_sitem_new(HHA_W_RS_DONE, 0, 0, 0);
 
 	if (si && d->conn)
 		hha_conn_send(d->conn, si);
@@ -88,6 +123,8 @@ static void rs_finish(struct hha_disk *d)
 		d->sb.uuid_bitmap = 0;
 	}
 	d->sb.sync_pos = 0;
+	d->sb.flags &= ~(uint32_t)HHA_MDF_FULL_SYNC;
+	hha_rs_crash_settled(d);
 	hha_disk_md_write(d);
 	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
 	hha_disk_cs_event(d, HHA_CSE_SYNC_DONE);
@@ -105,20 +142,66 @@ static void rs_sleep(struct hha_disk *d, int ms)
 	pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 }
 
+/*
+ * The default rate controller (no --rate): the resync fills the link while
+ * the application is idle, and yields to it when it writes. Every
+ * CTL_PERIOD_MS it compares the application's write rate (requests/s)
+ * with what it did before the resync (the status code's baseline, measured
+ * while not syncing): below CTL_YIELD of it, the resync's rate drops
+ * (x 0.8); at or above, it grows (x 1.1); with no application writes it is
+ * unlimited. The floor keeps the resync moving.
+ */
+#define CTL_PERIOD_MS 100
+#define CTL_YIELD 0.55
+#define CTL_FLOOR (8.0 * 1048576)
+
+struct rs_ctl {
+	int64_t t0;
+	uint64_t ops0, done0;
+	double rate;      /* bytes/s, 0 = unlimited */
+};
+
+static void ctl_step(struct hha_disk *d, struct rs_ctl *ctl)
+{
+	int64_t now = hha_now_ms(), dt = now - ctl->t0;
+	uint64_t ops = GET(d->st_app_writes), done = d->rs_done_bytes;
+	double app = (double)(ops - ctl->ops0) * 1000.0 / (double)dt;
+	double rs = (double)(done - ctl->done0) * 1000.0 / (double)dt;
+
+	if (ctl->t0 && ops == ctl->ops0) {
+		ctl->rate = 0;
+	} else if (ctl->t0) {
+		if (d->app_base <= 0)
+			d->app_base = app;
+		if (ctl->rate <= 0)
+			ctl->rate = HHA_MAX(rs, CTL_FLOOR);
+		ctl->rate = app < CTL_YIELD * d->app_base ? HHA_MAX(ctl->rate * 0.8, CTL_FLOOR) : ctl->rate * 1.1;
+	}
+	d->rs_ctl_rate = ctl->rate;
+	ctl->t0 = now;
+	ctl->ops0 = ops;
+	ctl->done0 = done;
+}
+
 static void *rs_main(void *arg)
 {
 	struct hha_disk *d = arg;
 	uint64_t nbits = d->size >> HHA_BM_BLOCK_SHIFT;
-	double tokens = 0;
+	double tokens = 0, rate;
 	int64_t last = hha_now_ms();
+	struct rs_ctl ctl0 = { 0 }, *ctl = &ctl0;
 
 	pthread_mutex_lock(&d->lock);
 	while (!atomic_load(&d->rs_stop) && d->cstate == HHA_CS_SYNCSOURCE && d->linked) {
 		uint64_t window = HHA_DISK_RS_WINDOW, b, e, len;
-		struct hha_op *op;
 
-		if (d->rs_rate == 0 && GET(d->app_inflight) > 0)
-			window = HHA_DISK_RS_CHUNK;
+		/* The target first sends what it marked itself (OOS), then RS_START. */
+		if (!d->rs_peer_ready || d->rs_paused) {
+			rs_sleep(d, 50);
+			continue;
+		}
+		if (hha_now_ms() - ctl->t0 >= CTL_PERIOD_MS)
+			ctl_step(d, ctl);
 		if (d->rs_inflight >= window) {
 			rs_sleep(d, 50);
 			continue;
@@ -145,40 +228,31 @@ static void *rs_main(void *arg)
 		if (e - b > HHA_DISK_RS_CHUNK / HHA_BM_BLOCK)
 			e = b + HHA_DISK_RS_CHUNK / HHA_BM_BLOCK;
 		len = (e - b) << HHA_BM_BLOCK_SHIFT;
-		if (d->rs_rate) {
+		rate = d->rs_rate ? (double)d->rs_rate : ctl->rate;
+		if (rate > 0) {
 			int64_t now = hha_now_ms();
-			double cap = (double)HHA_MAX(d->rs_rate / 10, HHA_DISK_RS_CHUNK);
-			tokens += (double)d->rs_rate * (double)(now - last) / 1000.0;
+			double cap = HHA_MAX(rate / 10, (double)HHA_DISK_RS_CHUNK);
+			tokens += rate * (double)(now - last) / 1000.0;
 			last = now;
 			if (tokens > cap)
 				tokens = cap;
 			if (tokens < (double)len) {
-				int ms = (int)(((double)len - tokens) * 1000.0 / (double)d->rs_rate) + 1;
+				int ms = (int)(((double)len - tokens) * 1000.0 / rate) + 1;
 				rs_sleep(d, ms > 100 ? 100 : ms);
 				continue;
 			}
 			tokens -= (double)len;
 		}
-		op = calloc(1, sizeof(*op));
-		if (op)
-			op->buf = hha_pool_get(d, (uint32_t)len, &op->buflen);
-		if (!op || !op->buf) {
-			free(op);
+		/* With checksums, ask whether the target's copy differs first. */
+		if ((d->csums ? hha_csum_probe(d, b << HHA_BM_BLOCK_SHIFT, (uint32_t)len, false)
+			      : hha_rs_issue(d, b << HHA_BM_BLOCK_SHIFT, (uint32_t)len)) < 0) {
 			rs_sleep(d, 100);
 			continue;
 		}
 		d->rs_cursor = e;
 		d->sb.sync_pos = b << HHA_BM_BLOCK_SHIFT;
-		op->d = d;
-		op->kind = HHA_OP_RS_READ;
-		op->off = b << HHA_BM_BLOCK_SHIFT;
-		op->len = (uint32_t)len;
-		op->seq = ++d->seq;
-		op->start = rs_read_start;
-		atomic_init(&op->pending, 1);
-		d->rs_inflight += len;
-		hha_op_enter(d, op);
 	}
+	d->rs_exited = true;
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
@@ -187,13 +261,20 @@ int hha_rs_start(struct hha_disk *d)
 {
 	int r;
 
-	if (d->rs_started)
+	if (d->rs_started && !d->rs_exited)
 		return 0;
+	/* The thread of an earlier sync on this connection has ended: reap it
+	 * (it only returns after setting rs_exited). */
+	if (d->rs_started)
+		pthread_join(d->rs_thread, NULL);
+	d->rs_started = false;
+	d->rs_exited = false;
 	d->rs_total = hha_bitmap_count(&d->bm) << HHA_BM_BLOCK_SHIFT;
 	d->rs_done_bytes = 0;
 	d->rs_start_ms = hha_now_ms();
 	d->rs_cursor = 0;
 	d->rs_inflight = 0;
+	d->rs_unflushed = 0;
 	d->rs_all_sent = false;
 	atomic_store(&d->rs_stop, false);
 	r = pthread_create(&d->rs_thread, NULL, rs_main, d);
@@ -220,6 +301,36 @@ void hha_rs_stop(struct hha_disk *d)
 	pthread_join(th, NULL);
 }
 
+void hha_rs_crash_settled(struct hha_disk *d)
+{
+	if (!d->crash_resync)
+		return;
+	d->crash_resync = false;
+	d->sb.flags &= ~(uint32_t)HHA_MDF_PUSH_MARKS;
+	if (d->role != HHA_ROLE_PRIMARY)
+		d->sb.flags = (d->sb.flags & ~(uint32_t)HHA_MDF_CRASHED_PRIMARY) | HHA_MDF_AL_CLEAN;
+}
+
+void hha_rs_on_start(struct hha_conn *c)
+{
+	struct hha_disk *d = c->d;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->conn == c && d->cstate == HHA_CS_SYNCSOURCE && !d->rs_peer_ready) {
+		d->rs_peer_ready = true;
+		d->rs_cursor = 0;
+		d->rs_total = hha_bitmap_count(&d->bm) << HHA_BM_BLOCK_SHIFT;
+		d->rs_done_bytes = 0;
+		d->rs_start_ms = hha_now_ms();
+		/* The target's marks are ours now: on disk before they can be cleared. */
+		pthread_mutex_unlock(&d->lock);
+		hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
+		pthread_mutex_lock(&d->lock);
+		pthread_cond_broadcast(&d->cond);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 void hha_rs_kick(struct hha_disk *d)
 {
 	pthread_cond_broadcast(&d->cond);
@@ -233,6 +344,13 @@ void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 	if (h->aux == 0) {
 		hha_bitmap_clear_range(&d->bm, h->offset, h->len);
 		d->rs_done_bytes += h->len;
+		ADD(d->st_resynced, h->len);
+		/* Written on the target, not yet flushed: a crash of its node would
+		 * lose it. A barrier now and then bounds what must be redone. */
+		hha_ep_mark(d, h->offset, h->len);
+		d->rs_unflushed += h->len;
+		if (d->rs_unflushed >= HHA_DISK_RS_BARRIER)
+			hha_disk_send_barrier(d);
 	} else {
 		hha_warn(d->ctx, "disk", "%s: the sync target failed to write %llu+%u: %s", d->name,
 			 (unsigned long long)h->offset, h->len, hha_strerror((int)h->aux));
@@ -249,7 +367,10 @@ void hha_rs_on_ack(struct hha_conn *c, const struct hha_wire_hdr *h)
 static void rs_write_done(struct hha_disk *d, struct hha_job *j)
 {
 	struct hha_op *op = (struct hha_op *)j;
-	int r = hha_io_write(d, op->buf, op->len, op->off, false);
+	int r = d->disk_failed ? -EIO : hha_io_write(d, op->buf, op->len, op->off, false);
+
+	if (r < 0)
+		hha_ioerr_local(d, r, false);
 
 	hha_pool_put(d, op->buf, op->buflen);
 	op->buf = NULL;
@@ -258,8 +379,11 @@ static void rs_write_done(struct hha_disk *d, struct hha_job *j)
 	pthread_mutex_lock(&d->lock);
 	hha_ivtree_remove(&d->tree, &op->iv);
 	hha_op_start_unblocked(d, op);
-	if (r == 0)
+	if (r == 0) {
 		d->rs_done_bytes += op->len;
+		ADD(d->st_resynced, op->len);
+		hha_bitmap_clear_range(&d->bm, op->off, op->len);
+	}
 	hha_op_send_ack(d, op, HHA_W_RS_ACK, r < 0 ? (uint32_t)-r : 0, true);
 	pthread_mutex_unlock(&d->lock);
 	hha_op_put(op);
@@ -312,6 +436,8 @@ void hha_rs_on_done(struct hha_conn *c)
 	d->sb.uuid_bitmap = 0;
 	d->sb.flags |= HHA_MDF_CONSISTENT;
 	d->sb.flags &= ~(uint32_t)HHA_MDF_OUTDATED;
+	d->discard_my_data = false;
+	hha_rs_crash_settled(d);
 	hha_bitmap_clear_all(&d->bm);
 	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
 	hha_disk_md_write(d);

@@ -75,7 +75,7 @@ static void epochs_advance(struct hha_disk *d);
 static void barrier_done(struct hha_disk *d, struct hha_job *j)
 {
 	struct hha_op *op = (struct hha_op *)j;
-	int r = hha_io_flush(d);
+	int r = d->disk_failed ? -EIO : hha_io_flush(d);
 
 	pthread_mutex_lock(&d->lock);
 	hha_op_send_ack(d, op, HHA_W_ACK_BARRIER, r < 0 ? (uint32_t)-r : 0, true);
@@ -158,12 +158,17 @@ static void peer_write_done(struct hha_disk *d, struct hha_op *op, int r)
 static void run_peer_write(struct hha_disk *d, struct hha_job *j)
 {
 	struct hha_op *op = (struct hha_op *)j;
-	int r = hha_io_apply(d, op->cmd, op->buf, op->off, op->len, op->flags & HHA_WF_FUA,
-			     !(op->flags & HHA_WF_NO_HOLE));
+	bool failed = d->disk_failed;
+	int r = failed ? -EIO
+		       : hha_io_apply(d, op->cmd, op->buf, op->off, op->len, op->flags & HHA_WF_FUA,
+				      !(op->flags & HHA_WF_NO_HOLE));
 
-	if (r < 0)
+	if (r < 0 && !failed) {
 		hha_warn(d->ctx, "disk", "%s: writing the peer's data at %llu+%u failed: %s", d->name,
 			 (unsigned long long)op->off, op->len, hha_strerror(r));
+		/* The answer carries the error: the primary marks it out of sync. */
+		hha_ioerr_local(d, r, false);
+	}
 	/* The buffer is not needed for the answer: give it back early. */
 	if (op->buflen) {
 		hha_pool_put(d, op->buf, op->buflen);
@@ -193,7 +198,8 @@ int hha_sec_rx_write(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf
 	if (!op)
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
-	if (d->role == HHA_ROLE_PRIMARY || d->dstate == HHA_DS_DISKLESS || d->conn != c || !d->linked) {
+	if (d->role == HHA_ROLE_PRIMARY || (d->dstate == HHA_DS_DISKLESS && !d->disk_failed) || d->conn != c ||
+	    !d->linked) {
 		pthread_mutex_unlock(&d->lock);
 		hha_op_free(op);
 		hha_conn_fail(c, "the peer sent a write while this node is %s, %s",

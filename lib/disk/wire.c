@@ -18,6 +18,9 @@ enum payload_rule {
 	PL_FIXED, /* plen == .size */
 	PL_DATA,  /* plen == len, 1..max_data */
 	PL_UPTO,  /* plen <= .size */
+	PL_HASH,  /* len <= 1 MiB in 4 KiB blocks, plen = 32 per block */
+	PL_DIFF,  /* len <= 1 MiB in 4 KiB blocks, plen = one bit per block, rounded up to bytes */
+	PL_READ,  /* plen = len <= max_data, or 0 with a non-zero aux */
 };
 enum range_rule {
 	RG_NONE, /* offset == 0 and len == 0 */
@@ -52,7 +55,12 @@ enum aux_rule {
  * | RS_REQ      | running   | -            | none               | need  | 0      |
  * | RS_DONE     | running   | -            | none               | none  | 0      |
  * | OOS         | running   | -            | none               | need  | 0      |
+ * | RS_START    | running   | -            | none               | none  | 0      |
+ * | CSUM_REQ    | running   | VERIFY       | 32 per 4 KiB block | need  | 0      |
+ * | CSUM_REPLY  | running   | VERIFY       | 1 bit per block    | need  | errno  |
  * | DISCONNECT  | running   | -            | none               | none  | reason |
+ * | READ_REQ    | running   | -            | none               | need  | 0      |
+ * | READ_REPLY  | running   | -            | = len, or none+aux | need  | errno  |
  */
 struct rule {
 	uint8_t type;
@@ -87,7 +95,12 @@ static const struct rule rules[] = {
 	{ HHA_W_RS_REQ, "RS_REQ", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
 	{ HHA_W_RS_DONE, "RS_DONE", RUN, 0, PL_NONE, 0, RG_NONE, AUX_ZERO },
 	{ HHA_W_OOS, "OOS", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
+	{ HHA_W_RS_START, "RS_START", RUN, 0, PL_NONE, 0, RG_NONE, AUX_ZERO },
+	{ HHA_W_CSUM_REQ, "CSUM_REQ", RUN, HHA_WF_VERIFY, PL_HASH, 0, RG_NEED, AUX_ZERO },
+	{ HHA_W_CSUM_REPLY, "CSUM_REPLY", RUN, HHA_WF_VERIFY, PL_DIFF, 0, RG_NEED, AUX_ERRNO },
 	{ HHA_W_DISCONNECT, "DISCONNECT", RUN, 0, PL_NONE, 0, RG_NONE, AUX_REASON },
+	{ HHA_W_READ_REQ, "READ_REQ", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
+	{ HHA_W_READ_REPLY, "READ_REPLY", RUN, 0, PL_READ, 0, RG_NEED, AUX_ERRNO },
 };
 
 static const struct rule *find_rule(uint8_t type)
@@ -193,6 +206,17 @@ int hha_wire_hdr_decode(const uint8_t *in, const struct hha_wire_limits *lim, st
 			FAIL("data length out of range");
 		if (h->plen != h->len)
 			FAIL("data length differs from the range length");
+		break;
+	case PL_READ:
+		if (h->plen == 0 ? h->aux == 0 : (h->plen != h->len || h->plen > max_data))
+			FAIL("read reply length wrong for its range");
+		break;
+	case PL_HASH:
+	case PL_DIFF:
+		if (h->len == 0 || h->len > HHA_WIRE_CSUM_MAX || h->len % 4096)
+			FAIL("checksum range not whole 4 KiB blocks up to 1 MiB");
+		if (h->plen != (r->pl == PL_HASH ? h->len / 4096 * HHA_WIRE_CSUM : (h->len / 4096 + 7) / 8))
+			FAIL("checksum payload length wrong for its range");
 		break;
 	}
 	switch (r->range) {

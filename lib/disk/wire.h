@@ -49,12 +49,20 @@ enum hha_wire_type {
 	HHA_W_RS_REQ = 34,     /* target asks for a range (checksum resync, verify) */
 	HHA_W_RS_DONE = 35,    /* source: every block sent; aux = 0 */
 	HHA_W_OOS = 36,        /* mark a range out of sync */
+	HHA_W_RS_START = 37,   /* sync target: my marks are sent (OOS), start sending */
+	HHA_W_CSUM_REQ = 38,   /* range; payload: a SHA-256 per 4 KiB block; flags VERIFY */
+	HHA_W_CSUM_REPLY = 39, /* range; payload: one bit per block, set = differs; flags VERIFY; aux errno */
 	HHA_W_DISCONNECT = 40, /* orderly close; aux = reason */
+	HHA_W_READ_REQ = 41,   /* a Diskless primary reads the peer's copy: seq, range */
+	HHA_W_READ_REPLY = 42, /* seq, range; payload = the data (len), or none with aux = errno */
 };
 
 /* Frame flags (per type, see the table in wire.c). */
 #define HHA_WF_FUA 0x01u
 #define HHA_WF_NO_HOLE 0x02u
+#define HHA_WF_VERIFY 0x04u   /* CSUM_*: online verify (else a checksum-resync probe) */
+#define HHA_WIRE_CSUM 32u     /* bytes of hash per 4 KiB block */
+#define HHA_WIRE_CSUM_MAX (1u << 20) /* largest CSUM range */
 
 /* Why a handshake was refused (REFUSE aux). */
 enum hha_wire_refuse {
@@ -117,7 +125,13 @@ int hha_wire_hello_decode(const uint8_t *in, size_t len, struct hha_wire_hello *
 /* STATE: sent after the handshake and whenever role, disk state or ids change. */
 #define HHA_WIRE_STATE_LEN 96u
 #define HHA_WIRE_HISTORY 4
-enum { HHA_WS_DISCARD_MY_DATA = 1u << 0, HHA_WS_SKIP_SYNC = 1u << 1, HHA_WS_ALL = 3u };
+enum {
+	HHA_WS_DISCARD_MY_DATA = 1u << 0, /* split brain: this side becomes the target */
+	HHA_WS_SKIP_SYNC = 1u << 1,       /* both blank disks declared identical */
+	HHA_WS_CRASHED = 1u << 2,         /* attached after a crash as primary (rows 6a-6c) */
+	HHA_WS_DZC = 1u << 3,             /* after-split-brain = discard-zero-changes */
+	HHA_WS_ALL = (1u << 4) - 1,
+};
 struct hha_wire_state {
 	uint8_t role;           /* enum hha_disk_role */
 	uint8_t disk;           /* enum hha_disk_state */

@@ -11,6 +11,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz-run-frame \
 	tests/fuzz/fuzz-wire \
 	tests/fuzz/fuzz-md \
+	tests/fuzz/fuzz-al \
 	tests/fuzz/fuzz-mon-snapshot \
 	tests/fuzz/fuzz-nbd-server \
 	tests/fuzz/fuzz-hb \
@@ -51,6 +52,12 @@ tests_fuzz_fuzz_md_SOURCES = tests/fuzz/fuzz-md.c
 tests_fuzz_fuzz_md_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_md_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_md_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_al_SOURCES = tests/fuzz/fuzz-al.c
+tests_fuzz_fuzz_al_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_al_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_al_LDADD = $(FUZZ_LIBS)
+
 tests_fuzz_fuzz_mon_snapshot_SOURCES = tests/fuzz/fuzz-mon-snapshot.c
 tests_fuzz_fuzz_mon_snapshot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 tests_fuzz_fuzz_mon_snapshot_CFLAGS = $(FUZZ_CFLAGS)

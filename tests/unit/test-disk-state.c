@@ -96,27 +96,58 @@ static void test_dstate(void **state)
 	assert_string_equal(hha_disk_role_name(HHA_ROLE_PRIMARY), "Primary");
 }
 
+#define G(c, b, h, cons) { .current = (c), .bitmap = (b), .history = { (h) }, .consistent = (cons) }
+#define GC(c, b, h) { .current = (c), .bitmap = (b), .history = { (h) }, .consistent = true, .crashed = true }
+
 /* Scenarios: my ids, the peer's ids, the expected decision from my side. */
 static const struct {
 	const char *what;
 	struct hha_genids me, peer;
 	enum hha_sync_decision want;
 } scenarios[] = {
-	{ "two new disks", { 0, 0, { 0 }, false }, { 0, 0, { 0 }, false }, HHA_SYNC_BLANK },
-	{ "I am new", { 0, 0, { 0 }, false }, { 5, 0, { 0 }, true }, HHA_SYNC_TARGET_FULL },
-	{ "peer is new", { 5, 0, { 0 }, true }, { 0, 0, { 0 }, false }, HHA_SYNC_SOURCE_FULL },
-	{ "in sync", { 5, 0, { 3 }, true }, { 5, 0, { 3 }, true }, HHA_SYNC_NONE },
-	{ "same id, my sync was cut", { 5, 0, { 0 }, false }, { 5, 0, { 0 }, true }, HHA_SYNC_TARGET_FULL },
-	{ "same id, peer's sync cut", { 5, 0, { 0 }, true }, { 5, 0, { 0 }, false }, HHA_SYNC_SOURCE_FULL },
-	{ "I wrote alone", { 7, 5, { 0 }, true }, { 5, 0, { 0 }, true }, HHA_SYNC_SOURCE_BITMAP },
-	{ "peer wrote alone", { 5, 0, { 0 }, true }, { 7, 5, { 0 }, true }, HHA_SYNC_TARGET_BITMAP },
-	{ "both wrote alone", { 7, 5, { 0 }, true }, { 8, 5, { 0 }, true }, HHA_SYNC_SPLIT_BRAIN },
-	{ "peer moved on twice", { 5, 0, { 0 }, true }, { 9, 7, { 5 }, true }, HHA_SYNC_TARGET_FULL },
-	{ "I moved on twice", { 9, 7, { 5 }, true }, { 5, 0, { 0 }, true }, HHA_SYNC_SOURCE_FULL },
-	{ "split, older ancestor", { 9, 6, { 4 }, true }, { 8, 7, { 4 }, true }, HHA_SYNC_SPLIT_BRAIN },
-	{ "unrelated", { 9, 6, { 4 }, true }, { 8, 7, { 3 }, true }, HHA_SYNC_UNRELATED },
-	{ "unrelated, fresh ids", { 1, 0, { 0 }, true }, { 2, 0, { 0 }, true }, HHA_SYNC_UNRELATED },
-	{ "corrupt: each other's bitmap", { 7, 5, { 0 }, true }, { 5, 7, { 0 }, true }, HHA_SYNC_SPLIT_BRAIN },
+	{ "two new disks", G(0, 0, 0, false), G(0, 0, 0, false), HHA_SYNC_BLANK },
+	{ "I am new", G(0, 0, 0, false), G(5, 0, 0, true), HHA_SYNC_TARGET_FULL },
+	{ "peer is new", G(5, 0, 0, true), G(0, 0, 0, false), HHA_SYNC_SOURCE_FULL },
+	{ "in sync", G(5, 0, 3, true), G(5, 0, 3, true), HHA_SYNC_NONE },
+	{ "same id, my sync was cut", G(5, 0, 0, false), G(5, 0, 0, true), HHA_SYNC_TARGET_FULL },
+	{ "same id, peer's sync cut", G(5, 0, 0, true), G(5, 0, 0, false), HHA_SYNC_SOURCE_FULL },
+	{ "I wrote alone", G(7, 5, 0, true), G(5, 0, 0, true), HHA_SYNC_SOURCE_BITMAP },
+	{ "peer wrote alone", G(5, 0, 0, true), G(7, 5, 0, true), HHA_SYNC_TARGET_BITMAP },
+	{ "both wrote alone", G(7, 5, 0, true), G(8, 5, 0, true), HHA_SYNC_SPLIT_BRAIN },
+	{ "peer moved on twice", G(5, 0, 0, true), G(9, 7, 5, true), HHA_SYNC_TARGET_FULL },
+	{ "I moved on twice", G(9, 7, 5, true), G(5, 0, 0, true), HHA_SYNC_SOURCE_FULL },
+	{ "split, older ancestor", G(9, 6, 4, true), G(8, 7, 4, true), HHA_SYNC_SPLIT_BRAIN },
+	{ "unrelated", G(9, 6, 4, true), G(8, 7, 3, true), HHA_SYNC_UNRELATED },
+	{ "unrelated, fresh ids", G(1, 0, 0, true), G(2, 0, 0, true), HHA_SYNC_UNRELATED },
+	{ "corrupt: each other's bitmap", G(7, 5, 0, true), G(5, 7, 0, true), HHA_SYNC_SPLIT_BRAIN },
+	{ "I crashed as primary", GC(5, 0, 0), G(5, 0, 0, true), HHA_SYNC_SOURCE_BITMAP },
+	{ "the peer crashed as primary", G(5, 0, 0, true), GC(5, 0, 0), HHA_SYNC_TARGET_BITMAP },
+	{ "both crashed as primary", GC(5, 0, 0), GC(5, 0, 0), HHA_SYNC_SPLIT_BRAIN },
+	{ "crashed, then the peer wrote", GC(5, 0, 0), G(7, 5, 0, true), HHA_SYNC_TARGET_BITMAP },
+	{ "crashed but inconsistent", { .current = 5, .crashed = true }, G(5, 0, 0, true), HHA_SYNC_TARGET_FULL },
+};
+
+/* Split-brain recovery: my ids and policy, the peer's, the result from my side. */
+#define S(c, b, h, disc, z, o)                                                                        \
+	{ .current = (c), .bitmap = (b), .history = { (h) }, .consistent = true, .discard = (disc),  \
+	  .dzc = (z), .oos = (o) }
+static const struct {
+	const char *what;
+	struct hha_genids me, peer;
+	enum hha_sync_decision want;
+} recoveries[] = {
+	{ "no split: unchanged", S(7, 5, 0, true, false, 1), S(5, 0, 0, false, false, 0), HHA_SYNC_SOURCE_BITMAP },
+	{ "split, no policy", S(7, 5, 0, false, false, 3), S(8, 5, 0, false, false, 0), HHA_SYNC_SPLIT_BRAIN },
+	{ "I discard", S(7, 5, 0, true, false, 3), S(8, 5, 0, false, false, 4), HHA_SYNC_TARGET_BITMAP },
+	{ "the peer discards", S(7, 5, 0, false, false, 3), S(8, 5, 0, true, false, 4), HHA_SYNC_SOURCE_BITMAP },
+	{ "both discard", S(7, 5, 0, true, false, 3), S(8, 5, 0, true, false, 4), HHA_SYNC_SPLIT_BRAIN },
+	{ "discard, history split", S(9, 6, 4, true, false, 1), S(8, 7, 4, false, false, 1), HHA_SYNC_TARGET_FULL },
+	{ "dzc: I changed nothing", S(7, 5, 0, false, true, 0), S(8, 5, 0, false, true, 9), HHA_SYNC_TARGET_BITMAP },
+	{ "dzc: the peer changed nothing", S(7, 5, 0, false, true, 2), S(8, 5, 0, false, true, 0), HHA_SYNC_SOURCE_BITMAP },
+	{ "dzc: both changed", S(7, 5, 0, false, true, 2), S(8, 5, 0, false, true, 1), HHA_SYNC_SPLIT_BRAIN },
+	{ "dzc on one side only", S(7, 5, 0, false, true, 0), S(8, 5, 0, false, false, 9), HHA_SYNC_SPLIT_BRAIN },
+	{ "dzc, history split", S(9, 6, 4, false, true, 0), S(8, 7, 4, false, true, 5), HHA_SYNC_SPLIT_BRAIN },
+	{ "dzc: neither changed", S(7, 5, 0, false, true, 0), S(8, 5, 0, false, true, 0), HHA_SYNC_TARGET_BITMAP },
 };
 
 static enum hha_sync_decision mirror(enum hha_sync_decision d)
@@ -145,6 +176,21 @@ static void test_genid(void **state)
 	}
 }
 
+static void test_genid_resolve(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < HHA_ARRAY_SIZE(recoveries); i++) {
+		const struct hha_genids *a = &recoveries[i].me, *b = &recoveries[i].peer;
+		enum hha_sync_decision d = hha_genid_resolve(a, b, hha_genid_decide(a, b));
+		enum hha_sync_decision back = hha_genid_resolve(b, a, hha_genid_decide(b, a));
+		if (d != recoveries[i].want)
+			fail_msg("%s: got %s, expected %s", recoveries[i].what, hha_sync_decision_name(d),
+				 hha_sync_decision_name(recoveries[i].want));
+		if (back != mirror(d))
+			fail_msg("%s: not symmetric", recoveries[i].what);
+	}
+}
+
 /* Random identifiers from a small pool, so that matches are frequent. */
 static void random_ids(struct hha_genids *g, unsigned *seed)
 {
@@ -153,6 +199,10 @@ static void random_ids(struct hha_genids *g, unsigned *seed)
 	for (int i = 0; i < HHA_GENID_HISTORY; i++)
 		g->history[i] = (uint64_t)(rand_r(seed) % 8);
 	g->consistent = rand_r(seed) & 1;
+	g->crashed = rand_r(seed) % 4 == 0;
+	g->discard = rand_r(seed) % 4 == 0;
+	g->dzc = rand_r(seed) & 1;
+	g->oos = (uint64_t)(rand_r(seed) % 3);
 }
 
 static void test_genid_symmetry(void **state)
@@ -164,6 +214,8 @@ static void test_genid_symmetry(void **state)
 		random_ids(&a, &seed);
 		random_ids(&b, &seed);
 		assert_int_equal(hha_genid_decide(&b, &a), mirror(hha_genid_decide(&a, &b)));
+		assert_int_equal(hha_genid_resolve(&b, &a, hha_genid_decide(&b, &a)),
+				 mirror(hha_genid_resolve(&a, &b, hha_genid_decide(&a, &b))));
 	}
 }
 
@@ -174,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_dstate),
 		cmocka_unit_test(test_genid),
 		cmocka_unit_test(test_genid_symmetry),
+		cmocka_unit_test(test_genid_resolve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

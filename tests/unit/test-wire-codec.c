@@ -39,6 +39,14 @@ static void test_hdr_roundtrip(void **state)
 		{ HHA_W_RS_REQ, 0, 0, 5, 0, 4096, 0 },
 		{ HHA_W_RS_DONE, 0, 0, 0, 0, 0, 0 },
 		{ HHA_W_OOS, 0, 0, 0, 4096, 4096, 0 },
+		{ HHA_W_RS_START, 0, 0, 0, 0, 0, 0 },
+		{ HHA_W_CSUM_REQ, 0, 256 * HHA_WIRE_CSUM, 3, 1u << 20, 1u << 20, 0 },
+		{ HHA_W_CSUM_REQ, HHA_WF_VERIFY, HHA_WIRE_CSUM, 3, 4096, 4096, 0 },
+		{ HHA_W_CSUM_REPLY, HHA_WF_VERIFY, 32, 3, 1u << 20, 1u << 20, 0 },
+		{ HHA_W_CSUM_REPLY, 0, 2, 3, 0, 9 * 4096, EIO },
+		{ HHA_W_READ_REQ, 0, 0, 8, 8192, 65536, 0 },
+		{ HHA_W_READ_REPLY, 0, 65536, 8, 8192, 65536, 0 },
+		{ HHA_W_READ_REPLY, 0, 0, 8, 8192, 65536, EIO },
 		{ HHA_W_DISCONNECT, 0, 0, 0, 0, 0, HHA_WR_YIELD },
 		{ HHA_W_REFUSE, 0, 100, 0, 0, 0, HHA_WR_SIZE },
 	};
@@ -102,6 +110,15 @@ static void test_hdr_reject(void **state)
 		{ { HHA_W_HELLO, 0, HHA_WIRE_HELLO_LEN, 0, 0, 0, 0 }, "handshake frame" },
 		{ { HHA_W_RS_DATA, 0, 4096, 1, 0, 4096, 3 }, "aux" },
 		{ { HHA_W_RS_ACK, 0, 0, 1, 0, 0, 0 }, "empty range" },
+		{ { HHA_W_RS_START, 0, 0, 0, 0, 4096, 0 }, "range" },
+		{ { HHA_W_CSUM_REQ, 0, 32, 1, 0, 512, 0 }, "whole 4 KiB blocks" },
+		{ { HHA_W_CSUM_REQ, 0, 257 * 32, 1, 0, (1u << 20) + 4096, 0 }, "whole 4 KiB blocks" },
+		{ { HHA_W_CSUM_REQ, 0, 31, 1, 0, 4096, 0 }, "checksum payload" },
+		{ { HHA_W_CSUM_REQ, HHA_WF_FUA, 32, 1, 0, 4096, 0 }, "flags" },
+		{ { HHA_W_CSUM_REPLY, 0, 33, 1, 0, 1u << 20, 0 }, "checksum payload" },
+		{ { HHA_W_READ_REPLY, 0, 0, 1, 0, 4096, 0 }, "read reply" },
+		{ { HHA_W_READ_REPLY, 0, 512, 1, 0, 4096, 0 }, "read reply" },
+		{ { HHA_W_READ_REQ, 0, 4096, 1, 0, 4096, 0 }, "payload" },
 	};
 	uint8_t buf[HHA_WIRE_HDR];
 	struct hha_wire_hdr h;
