@@ -98,6 +98,17 @@ out=$(lab_exec n1 script -qec "$HHA_BUILDDIR/hha-runon --socket $LAB_DIR/n1/run/
 check "-t gives the command a terminal" grep -q '/dev/pts/' <<<"$out"
 out=$(printf 'echo hi-$((6*7))\nexit 3\n' | lab_exec n1 script -qec "$HHA_BUILDDIR/hha-runon --socket $LAB_DIR/n1/run/hhad.sock -t 2 sh -i" /dev/null | tr -d '\r')
 check "-t drives an interactive shell" grep -q 'hi-42' <<<"$out"
+# A window resize reaches the remote terminal: tmux gives hha-runon an
+# 80x24 window, then resizes it; the remote shell prints its size on WINCH.
+tm() { lab_exec n1 tmux -S "$LAB_DIR/tmux.sock" "$@"; }
+pane_has() { tm capture-pane -p -t hha | tr -d '\r' | grep -q "$1"; }
+tm new-session -d -s hha -x 80 -y 24 \
+	"$HHA_BUILDDIR/hha-runon --socket $LAB_DIR/n1/run/hhad.sock -t 2 sh -c 'echo size \$(stty size); trap \"echo size \\\$(stty size)\" WINCH; while :; do sleep 0.$mark; done'"
+check "-t: the remote terminal starts with the local size (24 80)" lab_wait_for 10 pane_has 'size 24 80'
+tm resize-window -t hha -x 100 -y 30
+check "-t: a local window resize reaches it (30 100)" lab_wait_for 10 pane_has 'size 30 100'
+tm kill-server 2>/dev/null
+check "... and closing the window ends the remote command" lab_wait_for 5 no_leftovers
 
 # -- down node, and the log ----------------------------------------------------
 check "n2's log tells who ran what and how it ended" \
