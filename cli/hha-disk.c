@@ -59,6 +59,9 @@ static const struct opt o_verify[] = { { "--start", NULL, "start", O_SIZE }, { N
 static const struct opt o_primary[] = { { "--force", NULL, "force", O_FLAG }, { NULL, NULL, NULL, 0 } };
 static const struct opt o_wait[] = { { "--timeout", "-t", "timeout_ms", O_MS }, { NULL, NULL, NULL, 0 } };
 static const struct opt o_syncer[] = { { "--rate", NULL, "rate", O_RATE }, { NULL, NULL, NULL, 0 } };
+static const struct opt o_resize[] = {
+	{ "--size", NULL, "size", O_SIZE }, { "--assume-peer-has-space", NULL, "assume_peer_has_space", O_FLAG },
+	{ NULL, NULL, NULL, 0 } };
 static const struct opt o_dump[] = { { "--meta", NULL, "meta", O_STR }, { NULL, NULL, NULL, 0 } };
 
 static const struct dverb dverbs[] = {
@@ -91,6 +94,8 @@ static const struct dverb dverbs[] = {
 	  "compare both disks online (progress in status)" },
 	{ "resync-marked", NULL, "disk.resync-marked", pos_none, o_none, 60000, "",
 	  "resync what verify marked, now" },
+	{ "resize", NULL, "disk.resize", pos_none, o_resize, 60000, "[--size SIZE] [--assume-peer-has-space]",
+	  "grow online after both backing stores grew (syncs the new area)" },
 	{ "detach", NULL, "disk.detach", pos_none, o_none, 60000, "", "close the backing store" },
 	{ "down", NULL, "disk.down", pos_none, o_none, 60000, "", "disconnect, detach, forget" },
 	{ "show", NULL, "disk.show", pos_none, o_none, 10000, "", "configuration" },

@@ -30,6 +30,7 @@ UNIT_TESTS = \
 	tests/unit/test-disk-inflight \
 	tests/unit/test-disk-pair \
 	tests/unit/test-disk-al \
+	tests/unit/test-disk-resize \
 	tests/unit/test-resync-model \
 	tests/unit/test-resync-pair \
 	tests/unit/test-mon-draw \
@@ -84,6 +85,10 @@ tests_unit_test_md_format_LDADD = $(UNIT_LIBS)
 tests_unit_test_disk_pair_SOURCES = tests/unit/test-disk-pair.c tests/unit/test-disk-pairlib.h
 tests_unit_test_disk_pair_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_disk_pair_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_resize_SOURCES = tests/unit/test-disk-resize.c tests/unit/test-disk-pairlib.h
+tests_unit_test_disk_resize_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_resize_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_al_SOURCES = tests/unit/test-disk-al.c
 tests_unit_test_disk_al_CFLAGS = $(UNIT_CFLAGS)
@@ -158,6 +163,7 @@ SHELL_TESTS = \
 	tests/e2e/run-security.sh \
 	tests/e2e/disk-protocols.sh \
 	tests/e2e/disk-fs.sh \
+	tests/e2e/disk-resize.sh \
 	tests/e2e/disk-sync.sh \
 	tests/e2e/disk-faults.sh \
 	tests/e2e/disk-many.sh \

@@ -299,6 +299,22 @@ static int verb_verify(void *state, struct hhad_req *req, json_object *args)
 	return reply_status(req, r);
 }
 
+static int verb_resize(void *state, struct hhad_req *req, json_object *args)
+{
+	struct hha_disk_resize_opts o = { .struct_size = sizeof(o) };
+	int64_t size = 0;
+	struct dres *r;
+	int e;
+
+	if ((e = existing(state, args, &r)) < 0 || (e = arg_int(args, "size", 0, INT64_MAX, &size)) < 0 ||
+	    (e = arg_bool(args, "assume_peer_has_space", &o.assume_peer_has_space)) < 0)
+		return e;
+	o.size = (uint64_t)size;
+	if ((e = hha_disk_resize(r->d, &o)) < 0)
+		return lib_fail(req, r, e);
+	return reply_status(req, r);
+}
+
 static int verb_disconnect(void *state, struct hhad_req *req, json_object *args)
 {
 	struct dres *r;
@@ -504,6 +520,7 @@ const struct hhad_verb disk_verbs[] = {
 	{ "disk.resume-sync", HHAD_PRIV_ADMIN, verb_resume_sync, "let the resync go on" },
 	{ "disk.verify", HHAD_PRIV_ADMIN, verb_verify, "compare both disks online: {resource, start}" },
 	{ "disk.resync-marked", HHAD_PRIV_ADMIN, verb_resync_marked, "resync what verify marked, now" },
+	{ "disk.resize", HHAD_PRIV_ADMIN, verb_resize, "grow online: {resource, size, assume_peer_has_space}" },
 	{ "disk.detach", HHAD_PRIV_ADMIN, verb_detach, "close the backing store (Diskless)" },
 	{ "disk.down", HHAD_PRIV_ADMIN, verb_down, "disconnect, detach and forget the resource" },
 	{ "disk.wait-connect", HHAD_PRIV_READ, verb_wait_connect, "answer once connected: {resource, timeout_ms}" },

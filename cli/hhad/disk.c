@@ -111,6 +111,10 @@ static void event_cb(struct hha_disk *d, const struct hha_disk_event *ev, void *
 	json_object_object_add(o, "peer_role", json_object_new_string(hha_disk_role_name(ev->peer_role)));
 	json_object_object_add(o, "peer_disk", json_object_new_string(hha_disk_state_name(ev->peer_dstate)));
 	json_object_object_add(o, "message", json_object_new_string(ev->message));
+	if (strcmp(ev->what, "resized") == 0) {
+		json_object_object_add(o, "old_size", json_object_new_int64((int64_t)ev->old_size));
+		json_object_object_add(o, "new_size", json_object_new_int64((int64_t)ev->new_size));
+	}
 	hhad_emit(r->m->d, topic_of(ev->what, topic, sizeof(topic)), o, ev->message);
 }
 

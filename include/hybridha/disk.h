@@ -389,6 +389,33 @@ HHA_EXPORT int hha_disk_resume_sync(struct hha_disk *d);
  */
 HHA_EXPORT int hha_disk_verify(struct hha_disk *d, uint64_t start);
 
+/* Options of hha_disk_resize(). */
+struct hha_disk_resize_opts {
+	size_t struct_size;          /* sizeof(struct hha_disk_resize_opts) */
+	uint64_t size;               /* the new size (a multiple of 4096), 0 = the largest both stores hold */
+	bool assume_peer_has_space;  /* not connected: grow alone (the peer must grow the same way) */
+};
+
+/**
+ * hha_disk_resize - grow the device online after its backing store grew
+ * (on both nodes). Each side re-reads its store's size; the new size is
+ * @opts->size, or the largest both can hold. Internal metadata moves to the
+ * store's new end (crash-safe: docs/disk.md), the bitmap grows, and only
+ * the new area is copied: the primary (else this node) becomes its sync
+ * source. New NBD clients see the new size; connected ones keep the old.
+ * Allowed when Connected (no sync or verify running) with both disks
+ * UpToDate; with @opts->assume_peer_has_space also when not connected
+ * (the new area is copied at the next connection). Blocks until both
+ * sides grew or one refused (at most about twice the link's timeout).
+ * Return: 0; -HHA_ESTATE (state; not connected); -EINVAL (shrinking, a
+ * bad size); -ENOSPC (this store or the peer's did not grow enough: the
+ * message names both sizes); -EOPNOTSUPP (the peer's hhad is too old, or
+ * external metadata that is not a regular file); -EBUSY (a resize is
+ * running on either side); -ECONNRESET (the link broke meanwhile);
+ * -ETIMEDOUT; -errno (writing the metadata).
+ */
+HHA_EXPORT int hha_disk_resize(struct hha_disk *d, const struct hha_disk_resize_opts *opts);
+
 /**
  * hha_disk_resync_marked - copy what the bitmap marks (after a verify) to
  * the peer. Allowed when Connected and UpToDate. Return: 0; -HHA_ESTATE.
@@ -402,6 +429,7 @@ struct hha_disk_event {
 	enum hha_disk_role role, peer_role;
 	enum hha_conn_state cstate;
 	enum hha_disk_state dstate, peer_dstate;
+	uint64_t old_size, new_size; /* "resized": the device size before and after, else 0 */
 };
 
 /**

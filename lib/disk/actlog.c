@@ -200,7 +200,8 @@ static void *al_main(void *arg)
 		bool starved = false, any = false;
 		int r;
 
-		if (!d->al_wait_head) {
+		if (!d->al_wait_head || d->al_paused) {
+			/* Held while the metadata moves (resize.c). */
 			pthread_cond_wait(&d->al_cond, &d->lock);
 			continue;
 		}
@@ -218,9 +219,12 @@ static void *al_main(void *arg)
 			pthread_cond_timedwait(&d->al_cond, &d->lock, &ts);
 			continue;
 		}
+		d->al_busy = true;
 		pthread_mutex_unlock(&d->lock);
 		r = commit(d);
 		pthread_mutex_lock(&d->lock);
+		d->al_busy = false;
+		pthread_cond_broadcast(&d->cond);
 		if (r < 0)
 			hha_err(d->ctx, "disk", "%s: cannot write the activity log: %s", d->name, hha_strerror(r));
 		hha_al_committed(&d->al);
@@ -344,6 +348,24 @@ int hha_ep_init(struct hha_disk *d)
 		if (!s->r || !s->ext)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+int hha_ep_grow(struct hha_disk *d)
+{
+	uint64_t next = (d->sb.usable_size + HHA_AL_EXTENT - 1) >> HHA_AL_EXTENT_SHIFT;
+	size_t words = (size_t)((next + 63) / 64);
+
+	if (words <= d->ep_words)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		uint64_t *ext = realloc(d->ep[i].ext, words * sizeof(uint64_t));
+		if (!ext)
+			return -ENOMEM;
+		memset(ext + d->ep_words, 0, (words - d->ep_words) * sizeof(uint64_t));
+		d->ep[i].ext = ext;
+	}
+	d->ep_words = words;
 	return 0;
 }
 

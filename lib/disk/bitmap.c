@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "disk/bitmap.h"
 
@@ -18,18 +20,66 @@ uint32_t hha_bitmap_pages_for(uint64_t nbits)
 	return p ? (uint32_t)p : 1;
 }
 
+/*
+ * The words and the dirty bits live in address space reserved up front
+ * (PROT_NONE, no memory committed) and made usable as the device grows:
+ * an online resize then never moves the arrays the data path marks
+ * without a lock. Only the pages in use cost memory.
+ */
+#define RESERVE_BYTES (64ull << 40) /* reserve for devices up to 64 TiB (or 4x the size) */
+
+static size_t round_page(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+/* Reserve @cap bytes and make the first @use usable; NULL on failure. */
+static void *reserve(size_t cap, size_t use)
+{
+	void *p = mmap(NULL, cap, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (use && mprotect(p, round_page(use), PROT_READ | PROT_WRITE) < 0) {
+		munmap(p, cap);
+		return NULL;
+	}
+	return p;
+}
+
+static size_t dirty_bytes(uint32_t npages)
+{
+	return ((size_t)npages + 63) / 64 * sizeof(uint64_t);
+}
+
 int hha_bitmap_init(struct hha_bitmap *bm, uint64_t bytes)
 {
+	uint64_t cap_bits;
+
 	memset(bm, 0, sizeof(*bm));
 	bm->nbits = (bytes + HHA_BM_BLOCK - 1) >> HHA_BM_BLOCK_SHIFT;
 	bm->npages = hha_bitmap_pages_for(bm->nbits);
 	/* Whole pages of words, so page copies never run past the end. */
 	bm->nwords = (size_t)bm->npages * WORDS_PER_PAGE;
-	bm->words = calloc(bm->nwords, sizeof(uint64_t));
-	bm->dirty = calloc((bm->npages + 63) / 64, sizeof(uint64_t));
+	cap_bits = RESERVE_BYTES >> HHA_BM_BLOCK_SHIFT;
+	if (sizeof(void *) < 8 || cap_bits < bm->nbits * 4)
+		cap_bits = sizeof(void *) < 8 ? bm->nbits : bm->nbits * 4;
+	bm->cap_pages = hha_bitmap_pages_for(cap_bits);
+	bm->words = reserve(round_page((size_t)bm->cap_pages * WORDS_PER_PAGE * 8), bm->nwords * 8);
+	bm->dirty = bm->words ? reserve(round_page(dirty_bytes(bm->cap_pages)), dirty_bytes(bm->npages)) : NULL;
 	if (!bm->words || !bm->dirty) {
-		free(bm->words);
-		free(bm->dirty);
+		/* Address space is short (ulimit -v): a bitmap that cannot grow. */
+		if (bm->words)
+			munmap(bm->words, round_page((size_t)bm->cap_pages * WORDS_PER_PAGE * 8));
+		bm->cap_pages = bm->npages;
+		bm->words = reserve(round_page(bm->nwords * 8), bm->nwords * 8);
+		bm->dirty = bm->words ? reserve(round_page(dirty_bytes(bm->npages)), dirty_bytes(bm->npages)) : NULL;
+	}
+	if (!bm->words || !bm->dirty) {
+		if (bm->words)
+			munmap(bm->words, round_page(bm->nwords * 8));
 		memset(bm, 0, sizeof(*bm));
 		return -ENOMEM;
 	}
@@ -37,12 +87,37 @@ int hha_bitmap_init(struct hha_bitmap *bm, uint64_t bytes)
 	return 0;
 }
 
+int hha_bitmap_grow(struct hha_bitmap *bm, uint64_t bytes)
+{
+	uint64_t nbits = (bytes + HHA_BM_BLOCK - 1) >> HHA_BM_BLOCK_SHIFT;
+	uint32_t npages = hha_bitmap_pages_for(nbits);
+	size_t nwords = (size_t)npages * WORDS_PER_PAGE;
+
+	if (nbits < bm->nbits)
+		return -EINVAL;
+	if (npages > bm->cap_pages)
+		return -ENOSPC;
+	if (mprotect(bm->words, round_page(nwords * 8), PROT_READ | PROT_WRITE) < 0 ||
+	    mprotect(bm->dirty, round_page(dirty_bytes(npages)), PROT_READ | PROT_WRITE) < 0)
+		return -errno;
+	/* The new words are zero: no bit past the old end was ever set. New
+	 * pages count as dirty, so they reach the disk. */
+	for (uint32_t p = bm->npages; p < npages; p++)
+		__atomic_fetch_or(&bm->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+	bm->nwords = nwords;
+	__atomic_store_n(&bm->npages, npages, __ATOMIC_RELEASE);
+	__atomic_store_n(&bm->nbits, nbits, __ATOMIC_RELEASE);
+	return 0;
+}
+
 void hha_bitmap_fini(struct hha_bitmap *bm)
 {
-	if (bm->words)
+	if (bm->words) {
 		pthread_mutex_destroy(&bm->io_lock);
-	free(bm->words);
-	free(bm->dirty);
+		munmap(bm->words, round_page((size_t)bm->cap_pages * WORDS_PER_PAGE * 8));
+	}
+	if (bm->dirty)
+		munmap(bm->dirty, round_page(dirty_bytes(bm->cap_pages)));
 	memset(bm, 0, sizeof(*bm));
 }
 

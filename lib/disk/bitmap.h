@@ -31,6 +31,7 @@ struct hha_bitmap {
 	uint64_t *words;
 	uint64_t count;     /* set bits (atomic) */
 	uint32_t npages;    /* on-disk pages */
+	uint32_t cap_pages; /* pages the reserved address space can grow to */
 	uint64_t *dirty;    /* one bit per page: changed since last written */
 	pthread_mutex_t io_lock; /* one writer of pages at a time: an older copy never lands last */
 };
@@ -38,6 +39,13 @@ struct hha_bitmap {
 /* Allocate a bitmap for a device of @bytes (rounded up to whole blocks). 0 or -ENOMEM. */
 int hha_bitmap_init(struct hha_bitmap *bm, uint64_t bytes);
 void hha_bitmap_fini(struct hha_bitmap *bm);
+/*
+ * hha_bitmap_grow - make room for a device of @bytes (online resize). The
+ * arrays stay where they are, so threads marking bits concurrently are
+ * safe; the new blocks start clear and their pages dirty.
+ * Return: 0, -EINVAL (smaller), -ENOSPC (beyond the reservation), -errno.
+ */
+int hha_bitmap_grow(struct hha_bitmap *bm, uint64_t bytes);
 
 /* Mark / clear every block touched by [off, off+len). Returns how many bits changed. */
 uint64_t hha_bitmap_set_range(struct hha_bitmap *bm, uint64_t off, uint64_t len);

@@ -254,8 +254,8 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 	if (first) {
 		if (peer_size != d->size) {
 			r = refuse(c, HHA_WR_SIZE,
-				   "size mismatch: ours is %llu bytes, the peer's %llu; give both an explicit "
-				   "size that fits both (attach --size)",
+				   "size mismatch: ours is %llu bytes, the peer's %llu; attach both with a --size "
+				   "that fits both, or grow the smaller (resize --assume-peer-has-space)",
 				   (unsigned long long)d->size, (unsigned long long)peer_size);
 			goto out;
 		}

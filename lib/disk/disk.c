@@ -42,10 +42,22 @@ static uint64_t random_id(void)
 	return v;
 }
 
+static void post(struct hha_disk *d, struct hha_devent *e)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&d->ev_lock);
+	*d->ev_tail = e;
+	d->ev_tail = &e->next;
+	pthread_mutex_unlock(&d->ev_lock);
+	if (write(d->efd, &one, sizeof(one)) < 0) {
+		/* counter full: the loop is awake anyway */
+	}
+}
+
 void hha_disk_post_event(struct hha_disk *d, const char *what, const char *fmt, ...)
 {
 	struct hha_devent *e = calloc(1, sizeof(*e));
-	uint64_t one = 1;
 	va_list ap;
 
 	if (!e)
@@ -54,13 +66,21 @@ void hha_disk_post_event(struct hha_disk *d, const char *what, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&d->ev_lock);
-	*d->ev_tail = e;
-	d->ev_tail = &e->next;
-	pthread_mutex_unlock(&d->ev_lock);
-	if (write(d->efd, &one, sizeof(one)) < 0) {
-		/* counter full: the loop is awake anyway */
-	}
+	post(d, e);
+}
+
+void hha_disk_post_resized(struct hha_disk *d, uint64_t old_size, uint64_t new_size)
+{
+	struct hha_devent *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return;
+	snprintf(e->what, sizeof(e->what), "resized");
+	snprintf(e->message, sizeof(e->message), "%s: resized from %llu to %llu bytes", d->name,
+		 (unsigned long long)old_size, (unsigned long long)new_size);
+	e->old_size = old_size;
+	e->new_size = new_size;
+	post(d, e);
 }
 
 bool hha_disk_cs_event(struct hha_disk *d, enum hha_cs_event ev)
@@ -146,7 +166,9 @@ void hha_disk_fill_state(struct hha_disk *d, struct hha_wire_state *s)
 	s->conn = (uint8_t)d->cstate;
 	s->md_flags = d->sb.flags;
 	s->usable_size = d->sb.usable_size;
-	s->want_size = d->want_size;
+	/* A size below what the store holds (explicit, or agreed at a resize)
+	 * is what the peer must match. */
+	s->want_size = d->want_size ? d->want_size : d->size < d->sb.usable_size ? d->size : 0;
 	s->uuid_current = d->sb.uuid_current;
 	s->uuid_bitmap = d->sb.uuid_bitmap;
 	memcpy(s->uuid_history, d->sb.uuid_history, sizeof(s->uuid_history));
@@ -277,7 +299,7 @@ static bool is_internal(const char *meta)
 HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_opts *o)
 {
 	struct hha_md_read_info info;
-	uint64_t bsize, msize;
+	uint64_t bsize, msize, mend = 0;
 	uint32_t bad = 0;
 	bool blk, mblk;
 	int r;
@@ -299,12 +321,17 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 		close_backing(d);
 		return hha_error_wrap(r, __func__);
 	}
-	r = hha_md_read(d->md_fd, msize, &d->sb, &info);
+	r = is_internal(o->meta) ? hha_md_find(d->md_fd, msize, &d->sb, &info, &mend)
+				 : hha_md_read(d->md_fd, msize, &d->sb, &info);
 	if (r < 0) {
 		close_backing(d);
 		return hha_error(r, __func__, "%s: %s", is_internal(o->meta) ? o->backing : o->meta,
 				 hha_last_error());
 	}
+	if (is_internal(o->meta) && mend < (bsize & ~4095ull))
+		hha_notice(d->ctx, "disk", "%s: metadata found at the old end of %s (%llu bytes in): the store grew "
+			   "by %llu bytes since; `resize' puts them to use", d->name, o->backing,
+			   (unsigned long long)mend, (unsigned long long)((bsize & ~4095ull) - mend));
 	if (info.other_bad)
 		hha_warn(d->ctx, "disk", "%s: one metadata slot is corrupt (%s); using the other (gen %llu)",
 			 d->name, info.other_why ? info.other_why : "?", (unsigned long long)d->sb.gen);
@@ -348,7 +375,10 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 	snprintf(d->backing, sizeof(d->backing), "%s", o->backing);
 	snprintf(d->meta, sizeof(d->meta), "%s", is_internal(o->meta) ? "internal" : o->meta);
 	d->want_size = o->size;
-	d->size = o->size ? o->size : d->sb.usable_size;
+	/* Without an explicit size, the last size agreed with the peer (below
+	 * the usable size after a resize to less than the store holds). */
+	d->size = o->size ? o->size
+		  : d->sb.la_size && d->sb.la_size < d->sb.usable_size ? d->sb.la_size : d->sb.usable_size;
 	if (d->sb.flags & HHA_MDF_CRASHED_PRIMARY)
 		hha_warn(d->ctx, "disk", "%s: this node was primary and not demoted cleanly", d->name);
 	hha_disk_ds_event(d, !(d->sb.flags & HHA_MDF_CONSISTENT) ? HHA_DSE_ATTACH_INCONSISTENT
@@ -708,7 +738,8 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 	pthread_mutex_unlock(&d->ev_lock);
 	while (list) {
 		struct hha_devent *e = list;
-		struct hha_disk_event ev = { .what = e->what, .message = e->message };
+		struct hha_disk_event ev = { .what = e->what, .message = e->message, .old_size = e->old_size,
+					     .new_size = e->new_size };
 		list = e->next;
 		pthread_mutex_lock(&d->lock);
 		ev.role = d->role;

@@ -139,6 +139,7 @@ struct hha_conn {
 	uint64_t gen;             /* link generation */
 	struct hha_wire_sec sec;
 	bool initiator;
+	uint32_t features;        /* HHA_WIRE_F_* both sides announced */
 	char peer_desc[80];       /* "addr:port" for logs */
 	/* sender */
 	pthread_t sender;
@@ -178,6 +179,7 @@ struct hha_epoch {
 /* Events queued for the loop thread. */
 struct hha_devent {
 	struct hha_devent *next;
+	uint64_t old_size, new_size; /* "resized" */
 	char what[32];
 	char message[256];
 };
@@ -312,6 +314,17 @@ struct hha_disk {
 	uint64_t rs_sample_done;
 	double rs_speed_now;
 
+	/* online resize (resize.c; d->lock) */
+	bool rz_busy;             /* a resize is being negotiated or applied */
+	bool rz_delegated;        /* ours went to the primary, which runs it */
+	uint64_t rz_seq;          /* our RESIZE waiting for its reply, 0 none */
+	uint64_t rz_owed;         /* a peer's delegated RESIZE we answer when ours is done, 0 none */
+	uint64_t rz_next_seq;
+	uint64_t rz_want;         /* the size asked for, 0 = the largest */
+	int rz_result;            /* the outcome for the waiting caller (1 = pending) */
+	char rz_msg[200];
+	bool al_paused, al_busy;  /* the activity log's thread is held / in a transaction */
+
 	/* online verify (d->lock) */
 	pthread_t ov_thread;
 	bool ov_started, ov_running, ov_stop;
@@ -366,6 +379,8 @@ static inline void hha_ts_in(struct timespec *ts, int64_t ms)
 #define GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
 
 /* disk.c */
+/* A "resized" event with the sizes before and after. */
+void hha_disk_post_resized(struct hha_disk *d, uint64_t old_size, uint64_t new_size);
 void hha_disk_post_event(struct hha_disk *d, const char *what, const char *fmt, ...) HHA_PRINTF(3, 4);
 /* Apply a state event under d->lock; logs and posts an event. false if not allowed. */
 bool hha_disk_cs_event(struct hha_disk *d, enum hha_cs_event ev);
@@ -559,7 +574,18 @@ void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *re
 /* verify.c: the verify fields of the status (d->lock held). */
 void hha_verify_status(struct hha_disk *d, struct hha_disk_status *st);
 
+/* resize.c */
+int hha_resize_rx(struct hha_conn *c, const struct hha_wire_hdr *h, const uint8_t *payload);
+void hha_resize_link_lost(struct hha_disk *d); /* d->lock held */
+/* The size of the open backing store @fd now. 0 or -errno. */
+int hha_io_store_size(int fd, bool blk, uint64_t *size);
+
+/* actlog.c: the peer's unflushed extents cover a device of d->sb.usable_size again (d->lock held). */
+int hha_ep_grow(struct hha_disk *d);
+
 /* export.c */
+/* New NBD clients see the new size (d->lock not held). */
+void hha_export_resized(struct hha_disk *d);
 int hha_export_update(struct hha_disk *d);  /* after role changes; d->lock not held */
 void hha_export_close(struct hha_disk *d);
 

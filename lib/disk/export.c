@@ -90,6 +90,19 @@ int hha_export_update(struct hha_disk *d)
 	return 0;
 }
 
+void hha_export_resized(struct hha_disk *d)
+{
+	uint64_t size;
+
+	pthread_mutex_lock(&d->lock);
+	size = d->size;
+	pthread_mutex_unlock(&d->lock);
+	/* Clients connected before keep the size they were told: NBD has no
+	 * way to announce a new one; they must reconnect. */
+	if (d->nbd)
+		hha_nbd_server_set_size(d->nbd, size);
+}
+
 void hha_export_close(struct hha_disk *d)
 {
 	struct hha_nbd_server *srv = d->nbd;

@@ -303,6 +303,18 @@ fail:;
 	return hha_error(r, NULL, "cannot size %s: %s", path, hha_strerror(r));
 }
 
+int hha_io_store_size(int fd, bool blk, uint64_t *size)
+{
+	struct stat st;
+
+	if (blk)
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 int hha_io_apply(struct hha_disk *d, uint8_t cmd, void *buf, uint64_t off, uint32_t len, bool fua,
 		 bool may_trim)
 {

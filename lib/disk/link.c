@@ -239,6 +239,7 @@ static enum hs_result handshake(struct hha_disk *d, struct hha_conn *c)
 	me.security = (uint8_t)d->net.security;
 	me.protocol = (uint8_t)d->net.protocol;
 	me.instance = d->instance;
+	me.features = HHA_WIRE_FEATURES;
 	if (RAND_bytes(me.nonce, sizeof(me.nonce)) != 1)
 		return HS_FAIL;
 	snprintf(me.name, sizeof(me.name), "%s", d->name);
@@ -281,6 +282,8 @@ static enum hs_result handshake(struct hha_disk *d, struct hha_conn *c)
 		refuse(c, HHA_WR_PROTOCOL, p);
 		return HS_FAIL;
 	}
+	/* Optional frames are sent only to a peer that announced them. */
+	c->features = peer.features & me.features;
 	if (peer.instance == me.instance) {
 		hs_log(d, c->peer_desc, "refused: connected to ourselves (check the peer address)");
 		return HS_FAIL;
@@ -328,6 +331,7 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	 * node loses it. */
 	lost = hha_ep_to_bitmap(d);
 	hha_verify_abort(d);
+	hha_resize_link_lost(d);
 	if (lost)
 		hha_info(d->ctx, "disk", "%s: %llu block(s) written since the peer's last flush marked out of sync",
 			 d->name, (unsigned long long)lost);

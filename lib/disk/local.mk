@@ -22,9 +22,11 @@ libhha_internal_la_SOURCES += \
 	lib/disk/link.c \
 	lib/disk/md.c \
 	lib/disk/md.h \
+	lib/disk/mdmove.c \
 	lib/disk/mdops.c \
 	lib/disk/peer.c \
 	lib/disk/primary.c \
+	lib/disk/resize.c \
 	lib/disk/resync.c \
 	lib/disk/secondary.c \
 	lib/disk/state.h \

@@ -239,9 +239,12 @@ int hha_md_read(int fd, uint64_t file_size, struct hha_md_sb *sb, struct hha_md_
 		r[i] = hha_md_sb_decode(buf, file_size, &s[i], &why[i]);
 	}
 	free(buf);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (r[i] == 0 && (best < 0 || s[i].gen > s[best].gen))
 			best = i;
+		if (r[i] == -ENOENT)
+			info->blank_slots++;
+	}
 	if (best < 0) {
 		if (r[0] == -HHA_EVERSION || r[1] == -HHA_EVERSION)
 			return hha_error(-HHA_EVERSION, __func__,
@@ -392,7 +395,9 @@ static int bm_write(int fd, const struct hha_md_sb *sb, struct hha_bitmap *bm)
 	int r = 0, wrote = 0;
 
 	pthread_mutex_lock(&bm->io_lock);
-	for (uint32_t p = 0; p < bm->npages && r == 0; p++) {
+	/* A bitmap grown for a resize has more pages than this area until the
+	 * metadata moved: those wait (dirty) for the new one. */
+	for (uint32_t p = 0; p < bm->npages && p < sb->bm_pages && r == 0; p++) {
 		if (!hha_bitmap_page_dirty(bm, p))
 			continue;
 		if (!buf && !(buf = malloc(BLK))) {

@@ -105,6 +105,7 @@ struct hha_md_read_info {
 	int slot;                /* the slot used (0 or 1) */
 	bool other_bad;          /* the other slot was corrupt (not merely older) */
 	const char *other_why;   /* why, if so */
+	int blank_slots;         /* slots without the magic (never written), even on failure */
 };
 
 /*
@@ -159,5 +160,43 @@ const char *hha_md_flags_str(uint32_t flags, char *buf, size_t len);
 
 /* Push @id into the history (newest first), dropping the oldest. 0 ids are ignored. */
 void hha_md_history_push(struct hha_md_sb *sb, uint64_t id);
+
+/*
+ * hha_md_find - hha_md_read(), and where the end of @file_size holds no
+ * metadata at all (a slot never written, the other not valid), internal
+ * metadata left at the old end of a store that grew: the search goes back
+ * from the end (holes skipped; at most HHA_MD_SCAN_MAX bytes of data read)
+ * for the newest complete metadata whose recorded backing size ends where
+ * it lies. @end receives where the metadata's file ends (= the store's
+ * size rounded down to 4 KiB, or the old end). Return: as hha_md_read().
+ */
+#define HHA_MD_SCAN_MAX (4ull << 30)
+int hha_md_find(int fd, uint64_t file_size, struct hha_md_sb *sb, struct hha_md_read_info *info, uint64_t *end);
+
+/*
+ * Moving the metadata to a new place (online resize). The new area is
+ * written completely and synced before any superblock slot there, and the
+ * old area is left intact until the new superblocks are on disk, so a crash
+ * at any point leaves one complete copy that hha_md_find() trusts: the old
+ * (until the first new slot is written) or the new. Steps, in order:
+ *   1 the bitmap pages (from @bm, with the new layout's trailers)
+ *   2 the activity-log area (copied as it is: its pages do not depend on
+ *     where they lie)
+ *   3 fdatasync
+ *   4 superblock slot (gen + 1), synced
+ *   5 the other slot (gen + 2), synced
+ *   6 internal metadata: the old superblock slots zeroed and synced, so no
+ *     stale copy is ever found again (the old area becomes data)
+ */
+struct hha_md_move {
+	int src_fd;                  /* the current metadata's file */
+	int dst_fd;                  /* the new one's (== src_fd for internal metadata) */
+	const struct hha_md_sb *old; /* the current superblock */
+	struct hha_md_sb *nsb;       /* the new one (layout filled in; gen is set here) */
+	struct hha_bitmap *bm;       /* covers nsb->usable_size; the caller holds bm->io_lock */
+	int stop_after;              /* tests: stop after this many steps (-EINTR); < 0: all */
+	bool torn;                   /* tests: the stopping step writes a torn slot */
+};
+int hha_md_move(struct hha_md_move *mv);
 
 #endif /* HHA_DISK_MD_H */

@@ -113,7 +113,7 @@ HHA_EXPORT int hha_disk_dump_md(struct hha_ctx *ctx, const char *backing, const 
 	struct hha_md_sb sb;
 	struct hha_md_read_info ri;
 	struct hha_bitmap bm;
-	uint64_t bsize, msize;
+	uint64_t bsize, msize, mend = 0;
 	uint32_t bad = 0;
 	bool blk;
 	int r, mfd = -1;
@@ -132,7 +132,7 @@ HHA_EXPORT int hha_disk_dump_md(struct hha_ctx *ctx, const char *backing, const 
 		close(tmp.fd);
 		return hha_error_wrap(r, __func__);
 	}
-	r = hha_md_read(mfd, msize, &sb, &ri);
+	r = internal_meta(meta) ? hha_md_find(mfd, msize, &sb, &ri, &mend) : hha_md_read(mfd, msize, &sb, &ri);
 	if (r < 0) {
 		r = hha_error_wrap(r, __func__);
 		goto out;
@@ -154,6 +154,8 @@ HHA_EXPORT int hha_disk_dump_md(struct hha_ctx *ctx, const char *backing, const 
 	json_object_object_add(o, "al_slots", json_object_new_int((int)sb.al_slots));
 	json_object_object_add(o, "bm_pages", json_object_new_int64(sb.bm_pages));
 	json_object_object_add(o, "la_size", json_object_new_int64((int64_t)sb.la_size));
+	/* The store grew and the metadata has not moved yet (resize). */
+	json_object_object_add(o, "store_size", json_object_new_int64((int64_t)bsize));
 	json_object_object_add(o, "uuid_current", hex64(sb.uuid_current));
 	json_object_object_add(o, "uuid_bitmap", hex64(sb.uuid_bitmap));
 	hist = json_object_new_array();

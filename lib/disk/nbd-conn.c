@@ -291,7 +291,8 @@ static void enter_transmission(struct hha_nbd_conn *c, uint16_t tflags, bool bs_
 {
 	const struct hha_nbd_export *e = &c->sh->exp;
 
-	c->lim.size = e->size;
+	/* Read once: an online resize may change it for later clients. */
+	c->lim.size = __atomic_load_n(&c->sh->exp.size, __ATOMIC_ACQUIRE);
 	c->lim.tflags = tflags;
 	c->lim.align = e->min_block;
 	c->lim.max_payload = e->max_payload;
@@ -306,7 +307,7 @@ static void enter_transmission(struct hha_nbd_conn *c, uint16_t tflags, bool bs_
 	}
 	c->state = HHA_NBD_CS_REQ_HDR;
 	conn_log(c, HHA_LOG_INFO, "transmission: size %" PRIu64 ", flags 0x%04x, %s replies%s",
-		 e->size, tflags, c->structured ? "structured" : "simple",
+		 c->lim.size, tflags, c->structured ? "structured" : "simple",
 		 bs_agreed ? ", block sizes agreed" : "");
 }
 
@@ -339,7 +340,9 @@ static void opt_info_go(struct hha_nbd_conn *c, const uint8_t *data, uint32_t le
 		return;
 	}
 	tflags = transmission_flags(c);
-	opt_reply(c, HHA_NBD_REP_INFO, info, (uint32_t)hha_nbd_encode_info_export(info, e->size, tflags));
+	opt_reply(c, HHA_NBD_REP_INFO, info,
+		  (uint32_t)hha_nbd_encode_info_export(info, __atomic_load_n(&c->sh->exp.size, __ATOMIC_ACQUIRE),
+						       tflags));
 	/* Sent even unasked: it tells people what we prefer, and binds only
 	 * clients that asked for it in NBD_OPT_GO. */
 	opt_reply(c, HHA_NBD_REP_INFO, info,
@@ -386,7 +389,8 @@ static void opt_export_name(struct hha_nbd_conn *c, const uint8_t *data, uint32_
 		return;
 	}
 	tflags = transmission_flags(c);
-	c->hs_len += hha_nbd_encode_export_name_reply(c->hs + c->hs_len, c->sh->exp.size, tflags,
+	c->hs_len += hha_nbd_encode_export_name_reply(c->hs + c->hs_len,
+						      __atomic_load_n(&c->sh->exp.size, __ATOMIC_ACQUIRE), tflags,
 						      c->client_flags & HHA_NBD_FLAG_C_NO_ZEROES);
 	enter_transmission(c, tflags, false);
 }

@@ -624,6 +624,11 @@ void hha_nbd_server_set_read_only(struct hha_nbd_server *srv, bool read_only)
 	atomic_store(&srv->sh.read_only, read_only);
 }
 
+void hha_nbd_server_set_size(struct hha_nbd_server *srv, uint64_t size)
+{
+	__atomic_store_n(&srv->sh.exp.size, size, __ATOMIC_RELEASE);
+}
+
 void hha_nbd_server_stats(struct hha_nbd_server *srv, struct hha_nbd_stats *out)
 {
 	struct hha_nbd_conn_counters sum, one;

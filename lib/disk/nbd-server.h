@@ -108,6 +108,9 @@ void hha_nbd_server_set_enabled(struct hha_nbd_server *srv, bool enabled, bool d
 
 /* Change the advertised read-only flag for connections made from now on. */
 void hha_nbd_server_set_read_only(struct hha_nbd_server *srv, bool read_only);
+/* Clients that connect from now on see @size (online resize); connected
+ * ones keep the size they were told (NBD cannot announce a change). */
+void hha_nbd_server_set_size(struct hha_nbd_server *srv, uint64_t size);
 
 /* Counters for status output. */
 struct hha_nbd_stats {

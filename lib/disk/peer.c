@@ -607,6 +607,9 @@ static int dispatch(struct hha_conn *c, const struct hha_wire_hdr *h, uint8_t *p
 		return hha_remote_read_reply(c, h, payload, cap);
 	case HHA_W_CSUM_REPLY:
 		return hha_csum_rx_reply(c, h, payload);
+	case HHA_W_RESIZE:
+	case HHA_W_RESIZE_REPLY:
+		return hha_resize_rx(c, h, payload);
 	case HHA_W_DISCONNECT:
 		/* A primary that leaves on purpose goes on without us. */
 		pthread_mutex_lock(&d->lock);

@@ -61,6 +61,8 @@ enum aux_rule {
  * | DISCONNECT  | running   | -            | none               | none  | reason |
  * | READ_REQ    | running   | -            | none               | need  | 0      |
  * | READ_REPLY  | running   | -            | = len, or none+aux | need  | errno  |
+ * | RESIZE      | running   | -            | 32 bytes           | none  | 0      |
+ * | RESIZE_REPLY| running   | -            | 32 bytes           | none  | errno  |
  */
 struct rule {
 	uint8_t type;
@@ -101,6 +103,8 @@ static const struct rule rules[] = {
 	{ HHA_W_DISCONNECT, "DISCONNECT", RUN, 0, PL_NONE, 0, RG_NONE, AUX_REASON },
 	{ HHA_W_READ_REQ, "READ_REQ", RUN, 0, PL_NONE, 0, RG_NEED, AUX_ZERO },
 	{ HHA_W_READ_REPLY, "READ_REPLY", RUN, 0, PL_READ, 0, RG_NEED, AUX_ERRNO },
+	{ HHA_W_RESIZE, "RESIZE", RUN, 0, PL_FIXED, HHA_WIRE_RESIZE_LEN, RG_NONE, AUX_ZERO },
+	{ HHA_W_RESIZE_REPLY, "RESIZE_REPLY", RUN, 0, PL_FIXED, HHA_WIRE_RESIZE_LEN, RG_NONE, AUX_ERRNO },
 };
 
 static const struct rule *find_rule(uint8_t type)
@@ -362,5 +366,39 @@ int hha_wire_state_decode(const uint8_t *in, size_t len, struct hha_wire_state *
 		FAIL("state explicit size larger than the store");
 	if (s->oos_blocks > s->usable_size / 4096)
 		FAIL("state out-of-sync count larger than the device");
+	return 0;
+}
+
+/* RESIZE layout: size u64, max u64, cur u64, flags u32, reserved u32 = 32 bytes. */
+void hha_wire_resize_encode(const struct hha_wire_resize *z, uint8_t *out)
+{
+	memset(out, 0, HHA_WIRE_RESIZE_LEN);
+	hha_put_be64(out, z->size);
+	hha_put_be64(out + 8, z->max);
+	hha_put_be64(out + 16, z->cur);
+	hha_put_be32(out + 24, z->flags);
+}
+
+int hha_wire_resize_decode(const uint8_t *in, size_t len, struct hha_wire_resize *z, const char **why)
+{
+	static const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	memset(z, 0, sizeof(*z));
+	if (len != HHA_WIRE_RESIZE_LEN)
+		FAIL("resize length wrong");
+	z->size = hha_get_be64(in);
+	z->max = hha_get_be64(in + 8);
+	z->cur = hha_get_be64(in + 16);
+	z->flags = hha_get_be32(in + 24);
+	if (hha_get_be32(in + 28) != 0)
+		FAIL("resize reserved field not zero");
+	if (z->flags & ~(uint32_t)HHA_WRZ_ALL)
+		FAIL("resize flags unknown");
+	if ((z->size | z->max | z->cur) % 4096)
+		FAIL("resize sizes not multiples of 4 KiB");
+	if (z->cur == 0 || z->cur > z->max)
+		FAIL("resize current size not within the sender's store");
 	return 0;
 }

@@ -55,7 +55,28 @@ enum hha_wire_type {
 	HHA_W_DISCONNECT = 40, /* orderly close; aux = reason */
 	HHA_W_READ_REQ = 41,   /* a Diskless primary reads the peer's copy: seq, range */
 	HHA_W_READ_REPLY = 42, /* seq, range; payload = the data (len), or none with aux = errno */
+	HHA_W_RESIZE = 43,     /* online resize proposal: seq = request id; payload struct hha_wire_resize */
+	HHA_W_RESIZE_REPLY = 44, /* seq of the RESIZE; aux = 0 or errno; payload struct hha_wire_resize */
 };
+
+/* HELLO feature bits: a feature is used only when both sides announce it. */
+#define HHA_WIRE_F_RESIZE 0x1u   /* understands RESIZE / RESIZE_REPLY */
+#define HHA_WIRE_FEATURES HHA_WIRE_F_RESIZE
+
+/* RESIZE and RESIZE_REPLY payload (32 bytes): sizes in bytes, multiples of 4096. */
+#define HHA_WIRE_RESIZE_LEN 32u
+enum {
+	HHA_WRZ_DELEGATE = 1u << 0, /* RESIZE from a secondary: the primary runs it */
+	HHA_WRZ_ALL = (1u << 1) - 1,
+};
+struct hha_wire_resize {
+	uint64_t size;     /* RESIZE: the size asked for (0 = the largest both can hold); REPLY: agreed, 0 if refused */
+	uint64_t max;      /* the sender's largest possible size (its store now) */
+	uint64_t cur;      /* the sender's device size */
+	uint32_t flags;    /* HHA_WRZ_* */
+};
+void hha_wire_resize_encode(const struct hha_wire_resize *z, uint8_t *out);
+int hha_wire_resize_decode(const uint8_t *in, size_t len, struct hha_wire_resize *z, const char **why);
 
 /* Frame flags (per type, see the table in wire.c). */
 #define HHA_WF_FUA 0x01u
@@ -112,7 +133,7 @@ enum hha_wire_security { HHA_SEC_NONE = 0, HHA_SEC_AUTH = 1, HHA_SEC_ENCRYPT = 2
 #define HHA_WIRE_HELLO_LEN 120u
 struct hha_wire_hello {
 	uint16_t ver_min, ver_max;
-	uint32_t features;     /* none defined yet; unknown bits are ignored */
+	uint32_t features;     /* HHA_WIRE_F_*; unknown bits are ignored */
 	uint8_t security;      /* enum hha_wire_security */
 	uint8_t protocol;      /* 'A', 'B' or 'C' */
 	uint64_t instance;     /* random per engine start: breaks the connect race */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libFuzzer target: the peer wire decoders (frame headers, HELLO, STATE) on arbitrary bytes. */
+/* libFuzzer target: the peer wire decoders (frame headers, HELLO, STATE, RESIZE) on arbitrary bytes. */
 #include "config.h"
 
 #include <stddef.h>
@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hha_wire_hdr h;
 	struct hha_wire_hello hello;
 	struct hha_wire_state st;
+	struct hha_wire_resize rz;
 	const char *why;
 
 	/* A stream of frames the way the receiver walks it: header, then the
@@ -36,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				hha_wire_hello_decode(p + HHA_WIRE_HDR, h.plen, &hello, &why);
 			else if (h.type == HHA_W_STATE)
 				hha_wire_state_decode(p + HHA_WIRE_HDR, h.plen, &st, &why);
+			else if (h.type == HHA_W_RESIZE || h.type == HHA_W_RESIZE_REPLY)
+				hha_wire_resize_decode(p + HHA_WIRE_HDR, h.plen, &rz, &why);
 			break;
 		}
 		if (!ok)
@@ -49,5 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hha_wire_hello_decode(data, HHA_WIRE_HELLO_LEN, &hello, &why);
 	if (size >= HHA_WIRE_STATE_LEN)
 		hha_wire_state_decode(data, HHA_WIRE_STATE_LEN, &st, &why);
+	hha_wire_resize_decode(data, size, &rz, &why);
+	if (size >= HHA_WIRE_RESIZE_LEN)
+		hha_wire_resize_decode(data, HHA_WIRE_RESIZE_LEN, &rz, &why);
 	return 0;
 }

@@ -49,6 +49,8 @@ static void test_hdr_roundtrip(void **state)
 		{ HHA_W_READ_REPLY, 0, 0, 8, 8192, 65536, EIO },
 		{ HHA_W_DISCONNECT, 0, 0, 0, 0, 0, HHA_WR_YIELD },
 		{ HHA_W_REFUSE, 0, 100, 0, 0, 0, HHA_WR_SIZE },
+		{ HHA_W_RESIZE, 0, HHA_WIRE_RESIZE_LEN, 3, 0, 0, 0 },
+		{ HHA_W_RESIZE_REPLY, 0, HHA_WIRE_RESIZE_LEN, 3, 0, 0, ENOSPC },
 	};
 	uint8_t buf[HHA_WIRE_HDR];
 	struct hha_wire_hdr h;
@@ -119,6 +121,12 @@ static void test_hdr_reject(void **state)
 		{ { HHA_W_READ_REPLY, 0, 0, 1, 0, 4096, 0 }, "read reply" },
 		{ { HHA_W_READ_REPLY, 0, 512, 1, 0, 4096, 0 }, "read reply" },
 		{ { HHA_W_READ_REQ, 0, 4096, 1, 0, 4096, 0 }, "payload" },
+		{ { HHA_W_RESIZE, 0, HHA_WIRE_RESIZE_LEN + 1, 1, 0, 0, 0 }, "payload length" },
+		{ { HHA_W_RESIZE, 0, HHA_WIRE_RESIZE_LEN, 1, 0, 4096, 0 }, "range" },
+		{ { HHA_W_RESIZE, 0, HHA_WIRE_RESIZE_LEN, 1, 0, 0, EIO }, "aux" },
+		{ { HHA_W_RESIZE_REPLY, 0, 0, 1, 0, 0, 0 }, "payload length" },
+		{ { HHA_W_RESIZE_REPLY, 0, HHA_WIRE_RESIZE_LEN, 1, 0, 0, 5000 }, "error code" },
+		{ { HHA_W_RESIZE_REPLY, HHA_WF_FUA, HHA_WIRE_RESIZE_LEN, 1, 0, 0, 0 }, "flags" },
 	};
 	uint8_t buf[HHA_WIRE_HDR];
 	struct hha_wire_hdr h;
