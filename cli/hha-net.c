@@ -74,10 +74,11 @@ static int cmd_members(struct hha_cli *cli, int argc, char **argv)
 	}
 	c = json_object_object_get(res, "counters");
 	printf("\nsent %s, accepted %s; dropped: malformed %s, bad mac %s, unknown key %s, "
-	       "other cluster %s, unknown node %s, wrong link %s, old incarnation %s, replay %s\n",
+	       "other cluster %s, unknown node %s, wrong link %s, old incarnation %s, replay %s, "
+	       "stale echo %s\n",
 	       str(c, "sent"), str(c, "accepted"), str(c, "malformed"), str(c, "bad_mac"),
 	       str(c, "unknown_key"), str(c, "other_cluster"), str(c, "unknown_node"),
-	       str(c, "wrong_link"), str(c, "old_incarnation"), str(c, "replay"));
+	       str(c, "wrong_link"), str(c, "old_incarnation"), str(c, "replay"), str(c, "stale_echo"));
 	json_object_put(res);
 	return HHA_EXIT_OK;
 }

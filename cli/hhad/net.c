@@ -277,7 +277,7 @@ static json_object *counters_json(const struct hha_membership_counters *c)
 	json_object *o = json_object_new_object();
 #define C(f) json_object_object_add(o, #f, json_object_new_uint64(c->f))
 	C(sent); C(send_errors); C(accepted); C(malformed); C(other_cluster); C(unknown_key);
-	C(bad_mac); C(unknown_node); C(wrong_link); C(old_incarnation); C(replay);
+	C(bad_mac); C(unknown_node); C(wrong_link); C(old_incarnation); C(replay); C(stale_echo);
 #undef C
 	return o;
 }

@@ -38,6 +38,8 @@ enum {
 	HHA_PAYLOAD_RESOURCES = 2, /* resource states (disk / failover manager) */
 	HHA_PAYLOAD_LEASE = 3,     /* witness lease requests and grants (membership) */
 	HHA_PAYLOAD_PING = 4,      /* ping nodes reached (membership) */
+	HHA_PAYLOAD_ECHO = 5,      /* the receiver's incarnation as the sender knows it (membership) */
+	/* 5..15 are reserved for membership. */
 	HHA_PAYLOAD_FIRST_FREE = 16,
 };
 
@@ -205,7 +207,7 @@ HHA_EXPORT const char *hha_membership_link_address(const struct hha_membership *
 /**
  * hha_membership_set_payload - attach a TLV to every outgoing heartbeat.
  * @m: the object (any state).
- * @type: TLV type 1..255 (see HHA_PAYLOAD_*; 3 and 4 are the object's own).
+ * @type: TLV type 1..255 (see HHA_PAYLOAD_*; 3..15 are the object's own).
  * @data: the value (copied).
  * @len: its length; 0 removes the TLV of that type.
  *
@@ -276,6 +278,7 @@ struct hha_membership_counters {
 	uint64_t wrong_link;      /* arrived on another link or from another address */
 	uint64_t old_incarnation; /* from an earlier start of the sender */
 	uint64_t replay;          /* sequence already seen or too old on that link */
+	uint64_t stale_echo;      /* made before the sender heard our current incarnation */
 };
 
 /** hha_membership_counters - copy the counters into @out. */

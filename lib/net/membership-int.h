@@ -42,7 +42,9 @@ struct hb_peer {
 	uint64_t rx[HB_MAX_LINKS];
 	enum hha_member_state state;
 	bool ever_heard, leaving;
-	uint64_t incarnation;
+	bool known;               /* incarnation was learned from an authentic datagram */
+	uint64_t incarnation;     /* newest authentic one (or the stored floor); echoed back */
+	uint64_t accepted_inc;    /* the incarnation whose datagrams last counted, 0 none */
 	int64_t last_heard;
 	int ping_reached;
 	uint8_t payload[HB_MAX_PAYLOAD]; /* its last TLV area, from its current incarnation */
@@ -68,8 +70,9 @@ struct hha_membership {
 	size_t npeers;
 	struct hb_peer *by_id[256];
 	bool running, stopped;
+	bool prompt;              /* a peer does not know our incarnation yet: answer early */
 	uint64_t incarnation, seq;
-	int64_t started, next_send;
+	int64_t started, next_send, last_prompt;
 	struct hb_tlv tlv[HB_MAX_TLVS];
 	size_t ntlv;
 	struct hha_membership_counters cnt;
@@ -98,6 +101,7 @@ enum hb_drop {
 	HB_DROP_WRONG_LINK,
 	HB_DROP_OLD_INCARNATION,
 	HB_DROP_REPLAY,
+	HB_DROP_STALE_ECHO,
 };
 enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
 				 const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
@@ -115,6 +119,10 @@ int hb_payload_build(struct hha_membership *m, uint8_t *out, size_t cap);
 void hb_payload_received(struct hha_membership *m, struct hb_peer *p, const struct hb_hdr *h,
 			 const uint8_t *payload, int64_t now);
 void hb_payload_free(struct hha_membership *m);
+/* Append the echo TLV for peer @p (its incarnation as we know it, 0 if unknown). */
+int hb_payload_put_echo(const struct hb_peer *p, uint8_t *buf, size_t cap, size_t *off);
+/* The echoed incarnation in a valid TLV area; 0 when absent or malformed. */
+uint64_t hb_payload_echo(const uint8_t *payload, size_t len);
 
 /* Accept or reject @seq in a replay window. */
 bool hb_window_check(struct hb_window *w, uint64_t seq);

@@ -489,22 +489,23 @@ bool hb_window_check(struct hb_window *w, uint64_t seq)
 	return true;
 }
 
+/*
+ * An authentic datagram from a newer life of @p (or the first since our
+ * start): its replay windows and payload belong to the old life. This alone
+ * revives nothing: only a datagram that echoes our incarnation counts.
+ */
 static void new_incarnation(struct hha_membership *m, struct hb_peer *p, uint64_t inc)
 {
-	bool first = p->incarnation == 0 || !p->ever_heard;
-
 	p->incarnation = inc;
+	p->known = true;
 	memset(p->win, 0, sizeof(p->win));
 	p->plen = 0;
-	p->leaving = false;
 	p->ping_reached = -1;
 	if (inc > m->floor[p->id]) {
 		m->floor[p->id] = inc;
 		if (m->state_dir && hb_state_save_peers(m->state_dir, m->floor) < 0)
 			hha_warn(m->ctx, "net", "%s", hha_last_error());
 	}
-	if (!first)
-		notify(m, p, -1, p->state, p->state, true, "restart");
 }
 
 enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
@@ -546,16 +547,34 @@ enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
 		m->cnt.old_incarnation++;
 		return HB_DROP_OLD_INCARNATION;
 	}
-	if (h.incarnation > p->incarnation || !p->ever_heard)
+	if (h.incarnation > p->incarnation || !p->known)
 		new_incarnation(m, p, h.incarnation);
 	if (!hb_window_check(&p->win[link], h.seq)) {
 		m->cnt.replay++;
 		return HB_DROP_REPLAY;
 	}
+	/*
+	 * Made before the sender heard our current life: possibly a capture
+	 * replayed to us after our restart (our windows were empty). It may
+	 * teach us the sender's incarnation (above), so we echo it from now on
+	 * and answer early, but it revives, resets and renews nothing.
+	 */
+	if (hb_payload_echo(payload, h.payload_len) != m->incarnation) {
+		m->cnt.stale_echo++;
+		m->prompt = true;
+		return HB_DROP_STALE_ECHO;
+	}
 	m->cnt.accepted++;
 	p->rx[link]++;
 	p->last_heard = now;
 	p->ever_heard = true;
+	if (p->accepted_inc != h.incarnation) {
+		if (p->accepted_inc) {
+			p->leaving = false;
+			notify(m, p, -1, p->state, p->state, true, "restart");
+		}
+		p->accepted_inc = h.incarnation;
+	}
 	hb_payload_received(m, p, &h, payload, now);
 	if (h.flags & HB_F_LEAVING) {
 		p->leaving = true;
@@ -603,15 +622,20 @@ int hb_membership_build(struct hha_membership *m, unsigned peer, unsigned link, 
 {
 	uint8_t payload[HB_MAX_PAYLOAD];
 	int plen = hb_payload_build(m, payload, sizeof(payload));
+	size_t off = plen < 0 ? 0 : (size_t)plen;
+	struct hb_peer none = { 0 };
 
 	if (plen < 0)
 		return plen;
-	return encode_copy(m, peer, link, seq, flags, payload, (size_t)plen, out, cap);
+	if (hb_payload_put_echo(peer < 256 && m->by_id[peer] ? m->by_id[peer] : &none, payload,
+				sizeof(payload), &off) < 0)
+		return -EMSGSIZE;
+	return encode_copy(m, peer, link, seq, flags, payload, off, out, cap);
 }
 
 static void send_round(struct hha_membership *m, uint8_t flags, int64_t now)
 {
-	uint8_t buf[HB_MAX_PACKET], payload[HB_MAX_PAYLOAD];
+	uint8_t buf[HB_MAX_PACKET], payload[HB_MAX_PAYLOAD], mine[HB_MAX_PAYLOAD];
 	int plen;
 
 	m->seq++;
@@ -624,12 +648,18 @@ static void send_round(struct hha_membership *m, uint8_t flags, int64_t now)
 	}
 	for (size_t i = 0; i < m->npeers; i++) {
 		struct hb_peer *p = m->peers[i];
+		size_t off = (size_t)plen;
+		/* ...plus, per peer, its incarnation as we know it (the echo). */
+		memcpy(mine, payload, (size_t)plen);
+		if (hb_payload_put_echo(p, mine, sizeof(mine), &off) < 0) {
+			m->cnt.send_errors++;
+			continue;
+		}
 		for (unsigned l = 0; l < m->nlinks; l++) {
 			int n;
 			if (!p->has[l])
 				continue;
-			n = encode_copy(m, p->id, l, m->seq, flags, payload, (size_t)plen, buf,
-					sizeof(buf));
+			n = encode_copy(m, p->id, l, m->seq, flags, mine, off, buf, sizeof(buf));
 			if (n < 0) {
 				m->cnt.send_errors++;
 				continue;
@@ -656,6 +686,17 @@ int hha_membership_dispatch(struct hha_membership *m)
 	hb_ping_dispatch(&m->ping, now);
 	if (m->o.witness)
 		hb_lease_witness_tick(&m->witness, now);
+	/*
+	 * A peer that does not know our incarnation yet (it or we restarted)
+	 * gets the next round now rather than a keepalive later, so the echo
+	 * costs a round trip, not a keepalive. At most once per half keepalive:
+	 * replayed datagrams cannot make us flood.
+	 */
+	if (m->prompt && now - m->last_prompt >= m->o.keepalive_ms / 2) {
+		m->last_prompt = now;
+		m->next_send = now;
+	}
+	m->prompt = false;
 	if (now >= m->next_send) {
 		send_round(m, 0, now);
 		m->next_send += m->o.keepalive_ms;
@@ -707,7 +748,7 @@ int hha_membership_peer_state(const struct hha_membership *m, unsigned node_id,
 	out->id = p->id;
 	out->name = p->name;
 	out->state = p->state;
-	out->incarnation = p->ever_heard ? p->incarnation : 0;
+	out->incarnation = p->accepted_inc;
 	out->last_heard_ms = p->last_heard;
 	out->ping_reached = p->ping_reached;
 	out->leaving = p->leaving;

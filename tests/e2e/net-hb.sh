@@ -3,7 +3,8 @@
 # End-to-end test of heartbeats between two hhads on two links: a crashed
 # peer goes late then dead in time; replaying its captured packets does not
 # revive it; one cut link does not kill a peer, two do, healing revives it; a
-# restart is a new incarnation; forged, replayed, truncated and oversized
+# restart is a new incarnation; a capture replayed after the receiver's own
+# restart counts for nothing (stale echo); forged, replayed, truncated and oversized
 # datagrams sent from a raw socket with the peer's own address are dropped,
 # counted, and change nothing; carrier loss marks a link down at once.
 set -u
@@ -143,5 +144,25 @@ check "the event says it restarted" \
 check "a clean stop is seen at once (goodbye)" eval 'lab_hhad_stop n2 && lab_wait_for 0.5 state_is dead'
 kill "$evpid" 2>/dev/null
 wait "$evpid" 2>/dev/null
+
+# -- replay after OUR restart: the capture echoes n1's previous incarnation ----------
+lab_hhad_start n2 || not_ok "hhad starts again on n2"
+check "n2 is up again" lab_wait_for 5 state_is up
+lab_exec n1 python3 "$LAB_DIR/hbtool.py" capture "$LAB_DIR/cap3" 0.6 "eth0=$a20" "eth1=$a21"
+# n1 restarts: its replay windows start empty, and the capture's rounds are newer
+# than anything n1 will refuse by age (n2 is stopped within 64 rounds of it).
+lab_hhad_stop n1
+lab_hhad_start n1 || not_ok "hhad restarts on n1"
+check "restarted n1 sees n2 up" lab_wait_for 3 state_is up
+lab_hhad_kill n2
+check "n2 stopped for good (SIGKILL, no goodbye): dead at n1" lab_wait_for 3 state_is dead
+se0=$(counter stale_echo) acc0=$(counter accepted)
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a20" "$a10" $(grep '^eth0 ' "$LAB_DIR/cap3" | cut -d' ' -f2)
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a21" "$a11" $(grep '^eth1 ' "$LAB_DIR/cap3" | cut -d' ' -f2)
+sleep 0.3
+echo "# replayed $(grep -c . "$LAB_DIR/cap3") datagrams; stale_echo +$(( $(counter stale_echo) - se0 )), accepted +$(( $(counter accepted) - acc0 ))"
+check "a capture from before n1's restart is refused as stale_echo" [ $(( $(counter stale_echo) - se0 )) -ge 4 ]
+check "  ...none of it is accepted" [ "$(counter accepted)" = "$acc0" ]
+check "  ...and n2 stays dead" state_is dead
 
 finish
