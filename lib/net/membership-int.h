@@ -17,7 +17,8 @@
 #define HB_MAX_TLVS 32
 
 struct hb_link {
-	int fd;
+	int fd;                 /* -1 in a plan */
+	char spec[80];          /* as configured ("ADDR" or "ADDR:PORT") */
 	struct sockaddr_storage local;
 	socklen_t locallen;
 	char addr[64]; /* our address, text, for people */
@@ -85,6 +86,14 @@ struct hha_membership {
 };
 
 int64_t hb_now(const struct hha_membership *m);
+/* "ADDR", "ADDR:PORT", "[V6]:PORT" -> sockaddr (port 0 allowed). 0 or -EINVAL. */
+int hb_parse_sockaddr(const char *s, unsigned def_port, struct sockaddr_storage *ss,
+		      socklen_t *len);
+bool hb_sa_equal(const struct sockaddr *a, const struct sockaddr_storage *b);
+/* Open and bind the socket of @l (l->local parsed from @local). 0 or -errno (message set). */
+int hb_link_open(struct hb_link *l, const char *local);
+/* Fold a peer's links into its node state and report a change with @reason. */
+void hb_refold(struct hha_membership *m, struct hb_peer *p, const char *reason);
 
 /*
  * Handle one datagram as if it arrived on @link from @from at @now: the whole

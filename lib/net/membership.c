@@ -32,7 +32,7 @@ const char *hha_member_state_name(enum hha_member_state s)
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT", "fe80::1%eth0" -> sockaddr. Port 0 allowed (ephemeral). */
-static int parse_sockaddr(const char *s, unsigned def_port, struct sockaddr_storage *ss,
+int hb_parse_sockaddr(const char *s, unsigned def_port, struct sockaddr_storage *ss,
 			  socklen_t *len)
 {
 	char host[80], port[8];
@@ -83,7 +83,7 @@ static int sa_port(const struct sockaddr_storage *ss)
 					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
-static bool sa_equal(const struct sockaddr *a, const struct sockaddr_storage *b)
+bool hb_sa_equal(const struct sockaddr *a, const struct sockaddr_storage *b)
 {
 	if (a->sa_family != b->ss_family)
 		return false;
@@ -255,20 +255,11 @@ int hha_membership_set_send_key(struct hha_membership *m, unsigned id)
 	return 0;
 }
 
-int hha_membership_add_link(struct hha_membership *m, const char *local)
+int hb_link_open(struct hb_link *l, const char *local)
 {
-	struct hb_link *l;
 	int one = 1, fd;
 	char host[INET6_ADDRSTRLEN];
 
-	if (m->running)
-		return hha_error(-HHA_ESTATE, __func__, "links cannot be added while running");
-	if (m->nlinks >= HB_MAX_LINKS)
-		return hha_error(-ENOSPC, __func__, "at most %d links", HB_MAX_LINKS);
-	l = &m->link[m->nlinks];
-	memset(l, 0, sizeof(*l));
-	if (!local || parse_sockaddr(local, m->o.port, &l->local, &l->locallen) < 0)
-		return hha_error(-EINVAL, __func__, "invalid address `%s'", local ? local : "(null)");
 	fd = socket(l->local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return hha_error(-errno, __func__, "socket: %s", hha_strerror(errno));
@@ -292,6 +283,27 @@ int hha_membership_add_link(struct hha_membership *m, const char *local)
 	getnameinfo((struct sockaddr *)&l->local, l->locallen, host, sizeof(host), NULL, 0,
 		    NI_NUMERICHOST);
 	snprintf(l->addr, sizeof(l->addr), "%s", host);
+	return 0;
+}
+
+int hha_membership_add_link(struct hha_membership *m, const char *local)
+{
+	struct hb_link *l;
+	int r;
+
+	if (m->running)
+		return hha_error(-HHA_ESTATE, __func__, "links cannot be added while running");
+	if (m->nlinks >= HB_MAX_LINKS)
+		return hha_error(-ENOSPC, __func__, "at most %d links", HB_MAX_LINKS);
+	l = &m->link[m->nlinks];
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	if (!local || hb_parse_sockaddr(local, m->o.port, &l->local, &l->locallen) < 0 ||
+	    strlen(local) >= sizeof(l->spec))
+		return hha_error(-EINVAL, __func__, "invalid address `%s'", local ? local : "(null)");
+	snprintf(l->spec, sizeof(l->spec), "%s", local);
+	if (!m->o.plan && (r = hb_link_open(l, local)) < 0)
+		return r;
 	return (int)m->nlinks++;
 }
 
@@ -330,7 +342,7 @@ int hha_membership_add_peer(struct hha_membership *m, unsigned id, const char *n
 	for (size_t i = 0; i < naddrs; i++) {
 		if (!addrs[i])
 			continue;
-		if (parse_sockaddr(addrs[i], m->o.port, &p->sa[i], &p->salen[i]) < 0 ||
+		if (hb_parse_sockaddr(addrs[i], m->o.port, &p->sa[i], &p->salen[i]) < 0 ||
 		    p->sa[i].ss_family != m->link[i].local.ss_family) {
 			free(p->name);
 			free(p);
@@ -362,8 +374,8 @@ int hha_membership_start(struct hha_membership *m)
 	int64_t now;
 	int r;
 
-	if (m->running || m->stopped)
-		return hha_error(-HHA_ESTATE, __func__, "already started");
+	if (m->running || m->stopped || m->o.plan)
+		return hha_error(-HHA_ESTATE, __func__, m->o.plan ? "a plan cannot start" : "already started");
 	if (m->keys.n == 0 || m->nlinks == 0)
 		return hha_error(-HHA_ESTATE, __func__, "a key and a link are needed first");
 	if (m->state_dir) {
@@ -456,14 +468,20 @@ static void notify(struct hha_membership *m, struct hb_peer *p, int link,
 static void link_event(struct hha_membership *m, struct hb_peer *p, unsigned l,
 		       enum hb_link_event ev, int64_t now, const char *reason)
 {
-	enum hha_member_state old = p->fsm[l].state, nstate;
+	enum hha_member_state old = p->fsm[l].state;
 
 	hb_link_step(&p->fsm[l], ev, now, &m->timers);
 	if (p->fsm[l].state != old)
 		notify(m, p, (int)l, old, p->fsm[l].state, false, reason);
-	nstate = hb_node_state(p->fsm, m->nlinks, p->ever_heard, p->leaving);
-	if (nstate != p->state) {
-		old = p->state;
+	hb_refold(m, p, reason);
+}
+
+void hb_refold(struct hha_membership *m, struct hb_peer *p, const char *reason)
+{
+	enum hha_member_state old = p->state,
+			      nstate = hb_node_state(p->fsm, m->nlinks, p->ever_heard, p->leaving);
+
+	if (nstate != old) {
 		p->state = nstate;
 		notify(m, p, -1, old, nstate, false, reason);
 	}
@@ -539,7 +557,7 @@ enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
 	}
 	/* A copy is only valid on the link it was made for, from the peer's address there. */
 	if (h.link != link || link >= m->nlinks || !p->has[link] || !from ||
-	    fromlen < sizeof(struct sockaddr_in) || !sa_equal(from, &p->sa[link])) {
+	    fromlen < sizeof(struct sockaddr_in) || !hb_sa_equal(from, &p->sa[link])) {
 		m->cnt.wrong_link++;
 		return HB_DROP_WRONG_LINK;
 	}
