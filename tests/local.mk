@@ -177,6 +177,7 @@ SHELL_TESTS = \
 	tests/e2e/net-hb.sh \
 	tests/e2e/net-reload.sh \
 	tests/e2e/net-vip.sh \
+	tests/e2e/net-witness.sh \
 	tests/nbd/clients.sh \
 	tests/nbd/filesystem.sh \
 	tests/nbd/protocol.sh \
