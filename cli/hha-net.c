@@ -35,6 +35,19 @@ static void print_ago(json_object *o, const char *k)
 	printf("%-12s ", b);
 }
 
+/* The witness lease as this node sees it (nothing without a witness). */
+static void print_lease(json_object *l)
+{
+	if (!l)
+		return;
+	printf("lease: holder %s, epoch %s", str(l, "holder"), str(l, "epoch"));
+	if (json_object_get_boolean(json_object_object_get(l, "held")))
+		printf(", held here for %s ms more", str(l, "valid_for_ms"));
+	else if (json_object_get_boolean(json_object_object_get(l, "wanted")))
+		printf(", wanted here");
+	printf("\n");
+}
+
 static int cmd_members(struct hha_cli *cli, int argc, char **argv)
 {
 	json_object *res, *peers, *c;
@@ -56,10 +69,11 @@ static int cmd_members(struct hha_cli *cli, int argc, char **argv)
 		json_object_put(res);
 		return HHA_EXIT_OK;
 	}
-	printf("node %s, incarnation %s, ping nodes %s/%s\n\n", str(res, "node"), str(res, "incarnation"),
-	       str(res, "ping_reached"), str(res, "ping_count"));
-	printf("%-16s %3s  %-5s  %-16s %-12s %-5s %s\n", "NODE", "ID", "STATE", "LINKS", "LAST HEARD",
-	       "PING", "INCARNATION");
+	printf("node %s (%s), incarnation %s, ping nodes %s/%s\n", str(res, "node"), str(res, "role"),
+	       str(res, "incarnation"), str(res, "ping_reached"), str(res, "ping_count"));
+	print_lease(json_object_object_get(res, "lease"));
+	printf("\n%-16s %3s  %-7s  %-5s  %-16s %-12s %-5s %s\n", "NODE", "ID", "ROLE", "STATE", "LINKS",
+	       "LAST HEARD", "PING", "INCARNATION");
 	for (size_t i = 0; i < json_object_array_length(peers); i++) {
 		json_object *p = json_object_array_get_idx(peers, i), *links = json_object_object_get(p, "links");
 		char lk[64] = "";
@@ -68,16 +82,18 @@ static int cmd_members(struct hha_cli *cli, int argc, char **argv)
 			snprintf(lk + off, sizeof(lk) - off, "%s%s", l ? "," : "",
 				 str(json_object_array_get_idx(links, l), "state"));
 		}
-		printf("%-16s %3s  %-5s  %-16s ", str(p, "node"), str(p, "id"), str(p, "state"), lk);
+		printf("%-16s %3s  %-7s  %-5s  %-16s ", str(p, "node"), str(p, "id"), str(p, "role"),
+		       str(p, "state"), lk);
 		print_ago(p, "last_heard_ms_ago");
 		printf("%-5s %s\n", str(p, "ping_reached"), str(p, "incarnation"));
 	}
 	c = json_object_object_get(res, "counters");
 	printf("\nsent %s, accepted %s; dropped: malformed %s, bad mac %s, unknown key %s, "
-	       "other cluster %s, unknown node %s, wrong link %s, old incarnation %s, replay %s\n",
+	       "other cluster %s, unknown node %s, wrong link %s, old incarnation %s, replay %s, "
+	       "stale echo %s\n",
 	       str(c, "sent"), str(c, "accepted"), str(c, "malformed"), str(c, "bad_mac"),
 	       str(c, "unknown_key"), str(c, "other_cluster"), str(c, "unknown_node"),
-	       str(c, "wrong_link"), str(c, "old_incarnation"), str(c, "replay"));
+	       str(c, "wrong_link"), str(c, "old_incarnation"), str(c, "replay"), str(c, "stale_echo"));
 	json_object_put(res);
 	return HHA_EXIT_OK;
 }
@@ -134,12 +150,42 @@ static int cmd_ping_nodes(struct hha_cli *cli, int argc, char **argv)
 	return HHA_EXIT_OK;
 }
 
+static int cmd_lease(struct hha_cli *cli, int argc, char **argv)
+{
+	json_object *res, *args;
+	int r;
+
+	if (argc > 2)
+		return hha_cli_usage(cli, "lease: unexpected argument `%s'", argv[2]);
+	if (argc == 2) {
+		if (strcmp(argv[1], "want") != 0 && strcmp(argv[1], "release") != 0)
+			return hha_cli_usage(cli, "lease: expected want or release, got `%s'", argv[1]);
+		args = json_object_new_object();
+		json_object_object_add(args, "want", json_object_new_boolean(strcmp(argv[1], "want") == 0));
+		return hha_cli_call(cli, "net.lease.want", args, 10000, NULL);
+	}
+	r = hha_cli_call(cli, "net.members", NULL, 10000, &res);
+	if (r != HHA_EXIT_OK)
+		return r;
+	if (!json_object_object_get(res, "lease")) {
+		json_object_put(res);
+		return hha_cli_fail(cli, HHA_EXIT_STATE, "no witness configured");
+	}
+	if (cli->json)
+		hha_cli_print_json(json_object_object_get(res, "lease"));
+	else
+		print_lease(json_object_object_get(res, "lease"));
+	json_object_put(res);
+	return HHA_EXIT_OK;
+}
+
 static const struct hha_cli_verb verbs[] = {
 	{ "members", cmd_members, "", "nodes, links, states, last heard, counters (the default)" },
 	{ "watch", cmd_watch, "", "stream membership, link and VIP events" },
 	{ "vip", cmd_vip, "add|del|status|list ...", "virtual IPs (with or without hhad)" },
 	{ "arp", cmd_arp, "ADDR dev IF [--count N] [--interval MS]", "announce an address only" },
 	{ "ping-nodes", cmd_ping_nodes, "", "how many ping nodes this node reaches" },
+	{ "lease", cmd_lease, "[want|release]", "the witness lease as this node sees it; ask for it or give it up" },
 	{ NULL, NULL, NULL, NULL },
 };
 

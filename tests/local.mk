@@ -43,6 +43,7 @@ UNIT_TESTS = \
 	tests/unit/test-hb-lease \
 	tests/unit/test-member-fsm \
 	tests/unit/test-membership \
+	tests/unit/test-membership-reconf \
 	$(NULL)
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -145,6 +146,9 @@ tests_unit_test_member_fsm_LDADD = $(UNIT_LIBS)
 tests_unit_test_membership_SOURCES = tests/unit/test-membership.c
 tests_unit_test_membership_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_membership_LDADD = $(UNIT_LIBS)
+tests_unit_test_membership_reconf_SOURCES = tests/unit/test-membership-reconf.c
+tests_unit_test_membership_reconf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_membership_reconf_LDADD = $(UNIT_LIBS)
 
 # Shell tests: each exits 77 (skipped) when it cannot run here (not root,
 # lab tests disabled, e.g. inside make distcheck).
@@ -177,7 +181,9 @@ SHELL_TESTS = \
 	tests/e2e/mon-screen.sh \
 	tests/e2e/net-conf.sh \
 	tests/e2e/net-hb.sh \
+	tests/e2e/net-reload.sh \
 	tests/e2e/net-vip.sh \
+	tests/e2e/net-witness.sh \
 	tests/nbd/clients.sh \
 	tests/nbd/filesystem.sh \
 	tests/nbd/protocol.sh \
@@ -185,6 +191,7 @@ SHELL_TESTS = \
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/lab \
 	tests/e2e/run-lib.sh tests/e2e/mon-lib.sh tests/e2e/net-common.sh \
+	tests/e2e/net-hbtool.py \
 	tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py
 
 # NBD server: the file-backed fixture, the raw protocol client, the tests.

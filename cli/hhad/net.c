@@ -142,32 +142,44 @@ static void on_mon(struct hha_io *io, int fd, uint32_t events, void *ud)
 }
 
 /* Keys: cluster.keys (one or two, with ids) or cluster.key_file as key 1. */
-static int load_keys(struct net *n, json_object *cluster)
+static int load_keys(struct hha_membership *m, json_object *cluster)
 {
 	json_object *keys = hha_json_get(cluster, "keys");
 	int64_t send = hha_json_int(cluster, "send_key", 0), highest = 0;
 	int r;
 
 	if (!keys) {
-		r = hha_membership_load_key(n->m, 1, hha_json_str(cluster, "key_file"));
+		r = hha_membership_load_key(m, 1, hha_json_str(cluster, "key_file"));
 		return r < 0 ? hha_error_wrap(r, "net") : 0;
 	}
 	for (size_t i = 0; i < json_object_array_length(keys); i++) {
 		json_object *k = json_object_array_get_idx(keys, i);
 		int64_t id = hha_json_int(k, "id", 0);
-		r = hha_membership_load_key(n->m, (unsigned)id, hha_json_str(k, "file"));
+		r = hha_membership_load_key(m, (unsigned)id, hha_json_str(k, "file"));
 		if (r < 0)
 			return hha_error_wrap(r, "net");
 		highest = HHA_MAX(highest, id);
 	}
 	/* Receive with both, send with the chosen one (default: the newest id). */
-	return hha_membership_set_send_key(n->m, (unsigned)(send ? send : highest));
+	return hha_membership_set_send_key(m, (unsigned)(send ? send : highest));
 }
 
-static int membership_from_config(struct net *n, const struct hha_config *cfg)
+/* A configuration with a cluster: this node and at least one other. */
+static bool has_cluster(struct net *n, const struct hha_config *cfg)
+{
+	return hha_conf_node(cfg, hhad_node_name(n->d)) &&
+	       json_object_object_length(hha_conf_section(cfg, "nodes")) >= 2;
+}
+
+/*
+ * Build the membership object of @cfg into *out: started (hhad's start), or
+ * a plan for hha_membership_reconfigure() (a reload). Frees it on failure.
+ */
+static int membership_from_config(struct net *n, const struct hha_config *cfg, bool plan,
+				  struct hha_membership **out)
 {
 	json_object *cluster = hha_conf_section(cfg, "cluster"), *hb = hha_json_get(cluster, "heartbeat");
-	json_object *nodes = hha_conf_section(cfg, "nodes"), *self = hhad_node_conf(n->d);
+	json_object *nodes = hha_conf_section(cfg, "nodes"), *self = hha_conf_node(cfg, hhad_node_name(n->d));
 	json_object *mine = hha_json_get(self, "heartbeat"), *pings = hha_json_get(cluster, "ping_nodes");
 	const char *witness = hha_json_str(cluster, "witness");
 	struct hha_membership_opts o = {
@@ -184,14 +196,19 @@ static int membership_from_config(struct net *n, const struct hha_config *cfg)
 		.state_dir = hha_json_str(cluster, "state_dir"),
 		.witness = hha_json_bool(self, "witness", false),
 		.witness_id = witness ? (unsigned)hha_json_int(hha_json_get(nodes, witness), "id", 0) : 0,
+		.plan = plan,
 	};
+	struct hha_membership *m = NULL;
 	int r;
 
-	if ((r = hha_membership_new(n->ctx, &o, &n->m)) < 0 || (r = load_keys(n, cluster)) < 0)
+	*out = NULL;
+	if ((r = hha_membership_new(n->ctx, &o, &m)) < 0)
 		return r;
+	if ((r = load_keys(m, cluster)) < 0)
+		goto fail;
 	for (size_t i = 0; i < json_object_array_length(mine); i++)
-		if ((r = hha_membership_add_link(n->m, json_object_get_string(json_object_array_get_idx(mine, i)))) < 0)
-			return r;
+		if ((r = hha_membership_add_link(m, json_object_get_string(json_object_array_get_idx(mine, i)))) < 0)
+			goto fail;
 	json_object_object_foreach(nodes, name, node) {
 		json_object *addrs = hha_json_get(node, "heartbeat");
 		const char *a[HHA_MEMBERSHIP_MAX_LINKS] = { 0 };
@@ -201,14 +218,98 @@ static int membership_from_config(struct net *n, const struct hha_config *cfg)
 			continue;
 		for (size_t i = 0; i < na; i++)
 			a[i] = json_object_get_string(json_object_array_get_idx(addrs, i));
-		if ((r = hha_membership_add_peer(n->m, (unsigned)hha_json_int(node, "id", 0), name, a, na)) < 0)
-			return r;
+		if ((r = hha_membership_add_peer(m, (unsigned)hha_json_int(node, "id", 0), name, a, na)) < 0)
+			goto fail;
 	}
 	for (size_t i = 0; i < json_object_array_length(pings); i++)
-		if ((r = hha_membership_add_ping_node(n->m, json_object_get_string(json_object_array_get_idx(pings, i)))) < 0)
+		if ((r = hha_membership_add_ping_node(m, json_object_get_string(json_object_array_get_idx(pings, i)))) < 0)
+			goto fail;
+	hha_membership_set_callback(m, on_member, n);
+	if (!plan && (r = hha_membership_start(m)) < 0)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	hha_membership_free(m);
+	return r;
+}
+
+/* (Re)register the membership's fds with the loop (the set changes on reload). */
+static int watch_fds(struct net *n)
+{
+	int fds[HHA_MEMBERSHIP_MAX_LINKS + 2], nfds, r;
+
+	for (size_t i = 0; i < n->nio; i++)
+		hha_io_del(n->io[i]);
+	n->nio = 0;
+	if (!n->m)
+		return 0;
+	nfds = hha_membership_fds(n->m, fds, HHA_ARRAY_SIZE(fds));
+	for (int i = 0; i < nfds && i < (int)HHA_ARRAY_SIZE(fds); i++) {
+		if ((r = hha_io_add(hhad_loop(n->d), fds[i], EPOLLIN, on_io, n, &n->io[n->nio])) < 0)
 			return r;
-	hha_membership_set_callback(n->m, on_member, n);
-	return hha_membership_start(n->m);
+		n->nio++;
+	}
+	return 0;
+}
+
+/* One event and one log line saying what a reload changed in the membership. */
+static void emit_reload(struct net *n, const char *changes)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	char *copy = strdup(changes), *save = NULL;
+
+	for (char *c = copy ? strtok_r(copy, ";", &save) : NULL; c; c = strtok_r(NULL, ";", &save))
+		json_object_array_add(list, json_object_new_string(c + (*c == ' ')));
+	free(copy);
+	json_object_object_add(o, "changes", list);
+	hhad_emit(n->d, "net.reload", o, *changes ? changes : "membership unchanged");
+}
+
+/*
+ * Reload: keys, timers, ping nodes, links and peers change in place (no
+ * restart, so replicated disks keep running and peers see no gap); what
+ * only a restart may change is refused and the running membership kept.
+ */
+static int net_reload(void *state, const struct hha_config *cfg)
+{
+	struct net *n = state;
+	struct hha_membership *plan = NULL;
+	char changes[1024];
+	int r, w;
+
+	if (!n->m && !has_cluster(n, cfg))
+		return 0;
+	if (!n->m) {
+		/* A cluster configured where there was none: start membership as at start. */
+		if ((r = membership_from_config(n, cfg, false, &n->m)) < 0)
+			return r;
+		r = watch_fds(n);
+		resolve_links(n);
+		rearm(n);
+		emit_reload(n, "membership started");
+		return r;
+	}
+	if (!has_cluster(n, cfg))
+		return hha_error(-EINVAL, NULL,
+				 "net: node %s has no peer in the new configuration; membership cannot "
+				 "stop on a reload (restart hhad for that)", hhad_node_name(n->d));
+	if ((r = membership_from_config(n, cfg, true, &plan)) < 0)
+		return r;
+	for (size_t i = 0; i < n->nio; i++)
+		hha_io_del(n->io[i]);
+	n->nio = 0;
+	r = hha_membership_reconfigure(n->m, plan, changes, sizeof(changes));
+	hha_membership_free(plan);
+	w = watch_fds(n); /* the new set, or the old one again when refused */
+	if (r < 0)
+		return hha_error_wrap(r, "net");
+	/* Links may sit on other interfaces now: look their carriers up again. */
+	memset(n->link_ifindex, 0, sizeof(n->link_ifindex));
+	resolve_links(n);
+	rearm(n);
+	emit_reload(n, changes);
+	return w;
 }
 
 static void net_fini(void *state)
@@ -233,7 +334,7 @@ static void net_fini(void *state)
 static int net_init(struct hhad *d, const struct hha_config *cfg, void **state)
 {
 	struct net *n = calloc(1, sizeof(*n));
-	int fds[HHA_MEMBERSHIP_MAX_LINKS + 2], nfds, r;
+	int r;
 
 	if (!n)
 		return -ENOMEM;
@@ -247,17 +348,13 @@ static int net_init(struct hhad *d, const struct hha_config *cfg, void **state)
 		hha_io_add(hhad_loop(d), hb_nlmon_fd(n->mon), EPOLLIN, on_mon, n, &n->mon_io);
 	else
 		hha_warn(n->ctx, "net", "%s", hha_last_error());
-	if (!hhad_node_conf(d) || json_object_object_length(hha_conf_section(cfg, "nodes")) < 2) {
+	if (!has_cluster(n, cfg)) {
 		/* No cluster (or no peer): nothing to heartbeat with; VIP verbs only. */
 		hha_info(n->ctx, "net", "no peers configured: membership off");
 		return 0;
 	}
-	if ((r = membership_from_config(n, cfg)) < 0)
+	if ((r = membership_from_config(n, cfg, false, &n->m)) < 0 || (r = watch_fds(n)) < 0)
 		goto fail;
-	nfds = hha_membership_fds(n->m, fds, HHA_ARRAY_SIZE(fds));
-	for (int i = 0; i < nfds && i < (int)HHA_ARRAY_SIZE(fds); i++)
-		if ((r = hha_io_add(hhad_loop(d), fds[i], EPOLLIN, on_io, n, &n->io[n->nio++])) < 0)
-			goto fail;
 	resolve_links(n);
 	rearm(n);
 	return 0;
@@ -277,9 +374,17 @@ static json_object *counters_json(const struct hha_membership_counters *c)
 	json_object *o = json_object_new_object();
 #define C(f) json_object_object_add(o, #f, json_object_new_uint64(c->f))
 	C(sent); C(send_errors); C(accepted); C(malformed); C(other_cluster); C(unknown_key);
-	C(bad_mac); C(unknown_node); C(wrong_link); C(old_incarnation); C(replay);
+	C(bad_mac); C(unknown_node); C(wrong_link); C(old_incarnation); C(replay); C(stale_echo);
 #undef C
 	return o;
+}
+
+/* "witness" for the node cluster.witness names (membership only), else "node". */
+static const char *role_of(struct net *n, const char *name)
+{
+	const char *w = hha_json_str(hha_conf_section(hhad_config(n->d), "cluster"), "witness");
+
+	return w && name && strcmp(w, name) == 0 ? "witness" : "node";
 }
 
 static json_object *members_json(struct net *n)
@@ -291,6 +396,7 @@ static json_object *members_json(struct net *n)
 	int np;
 
 	json_object_object_add(o, "node", json_object_new_string(hhad_node_name(n->d)));
+	json_object_object_add(o, "role", json_object_new_string(role_of(n, hhad_node_name(n->d))));
 	if (!n->m) {
 		json_object_object_add(o, "cluster", json_object_new_boolean(false));
 		json_object_put(peers);
@@ -310,6 +416,7 @@ static json_object *members_json(struct net *n)
 		hha_membership_peer_state(n->m, ids[i], &info);
 		json_object_object_add(p, "node", json_object_new_string(info.name));
 		json_object_object_add(p, "id", json_object_new_int((int)info.id));
+		json_object_object_add(p, "role", json_object_new_string(role_of(n, info.name)));
 		json_object_object_add(p, "state", json_object_new_string(hha_member_state_name(info.state)));
 		json_object_object_add(p, "incarnation", json_object_new_uint64(info.incarnation));
 		json_object_object_add(p, "last_heard_ms_ago", ms_ago(info.last_heard_ms));
@@ -393,6 +500,7 @@ static const struct hhad_verb net_verbs[] = {
 const struct hhad_module hhad_module_net = {
 	.name = "net",
 	.init = net_init,
+	.reload = net_reload,
 	.status = net_status,
 	.fini = net_fini,
 	.verbs = net_verbs,

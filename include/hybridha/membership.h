@@ -38,6 +38,8 @@ enum {
 	HHA_PAYLOAD_RESOURCES = 2, /* resource states (disk / failover manager) */
 	HHA_PAYLOAD_LEASE = 3,     /* witness lease requests and grants (membership) */
 	HHA_PAYLOAD_PING = 4,      /* ping nodes reached (membership) */
+	HHA_PAYLOAD_ECHO = 5,      /* the receiver's incarnation as the sender knows it (membership) */
+	/* 5..15 are reserved for membership. */
 	HHA_PAYLOAD_FIRST_FREE = 16,
 };
 
@@ -62,6 +64,11 @@ struct hha_membership_opts {
 	/* Tests: replace CLOCK_MONOTONIC (ms). NULL = hha_now_ms(). */
 	int64_t (*clock)(void *userdata);
 	void *clock_userdata;
+	/*
+	 * A plan: the object only describes a configuration for
+	 * hha_membership_reconfigure(); add_link binds no socket, start is refused.
+	 */
+	bool plan;
 };
 
 /**
@@ -127,7 +134,7 @@ HHA_EXPORT int hha_membership_set_send_key(struct hha_membership *m, unsigned id
  *         (tests; read it back with hha_membership_link_port()).
  *
  * Binds a UDP socket to the address at once (IP_FREEBIND: the address may
- * appear later). Return: the link index (>= 0); -EINVAL for a bad address;
+ * appear later), except in a plan (opts.plan). Return: the link index (>= 0); -EINVAL for a bad address;
  * -ENOSPC beyond 8 links; -HHA_ESTATE when running; -errno from bind().
  */
 HHA_EXPORT int hha_membership_add_link(struct hha_membership *m, const char *local);
@@ -169,12 +176,40 @@ HHA_EXPORT int hha_membership_add_ping_node(struct hha_membership *m, const char
 HHA_EXPORT int hha_membership_start(struct hha_membership *m);
 
 /**
+ * hha_membership_reconfigure - apply a new configuration to a running object
+ * (a reload), keeping what a restart would lose.
+ * @m: a running object.
+ * @next: the new configuration: an object made with opts.plan = true, given
+ *        keys, links, peers and ping nodes like a new one; not started. It is
+ *        not used afterwards: free it (its old keys are wiped with it).
+ * @changes: receives what changed, for people, as "; "-separated items
+ *           ("" when nothing did); may be NULL.
+ * @cap: size of @changes.
+ *
+ * Keeps the incarnation, the round counter, the lease, and for every peer
+ * still configured its states, incarnation, replay windows and payload.
+ * Applies timers, lease length, keys (ids, contents, send key), ping nodes,
+ * links (a link whose address is unchanged keeps its socket; a changed or
+ * new one gets a new socket, bound before anything changes; a removed one is
+ * closed) and peers (a removed one disappears, a new one starts in init, a
+ * kept one takes its new name and addresses). Nothing changes when it fails.
+ * The set of fds (hha_membership_fds) may change: poll the new set.
+ *
+ * Return: 0; -EINVAL when @next changes what only a restart may (node id,
+ * cluster name, state directory, witness role or witness id; the message says
+ * which) or has no key or no link; -HHA_ESTATE when @m is not running or @next
+ * is not a plan; -errno from socket()/bind() (the message names the address).
+ */
+HHA_EXPORT int hha_membership_reconfigure(struct hha_membership *m, struct hha_membership *next,
+					  char *changes, size_t cap);
+
+/**
  * hha_membership_fds - the fds to poll for input (POLLIN / EPOLLIN).
  * @m: the object.
  * @fds: array receiving the fds (owned by the object; do not close them).
  * @max: its size.
  *
- * The set changes only in setup, never while running.
+ * The set changes only in setup and in hha_membership_reconfigure().
  * Return: the number of fds (may exceed @max: call again with a larger array).
  */
 HHA_EXPORT int hha_membership_fds(const struct hha_membership *m, int *fds, size_t max);
@@ -205,7 +240,7 @@ HHA_EXPORT const char *hha_membership_link_address(const struct hha_membership *
 /**
  * hha_membership_set_payload - attach a TLV to every outgoing heartbeat.
  * @m: the object (any state).
- * @type: TLV type 1..255 (see HHA_PAYLOAD_*; 3 and 4 are the object's own).
+ * @type: TLV type 1..255 (see HHA_PAYLOAD_*; 3..15 are the object's own).
  * @data: the value (copied).
  * @len: its length; 0 removes the TLV of that type.
  *
@@ -276,6 +311,7 @@ struct hha_membership_counters {
 	uint64_t wrong_link;      /* arrived on another link or from another address */
 	uint64_t old_incarnation; /* from an earlier start of the sender */
 	uint64_t replay;          /* sequence already seen or too old on that link */
+	uint64_t stale_echo;      /* made before the sender heard our current incarnation */
 };
 
 /** hha_membership_counters - copy the counters into @out. */

@@ -15,6 +15,8 @@
 /* Shorter keys are refused: HMAC strength is bounded by the key's entropy. */
 #define HB_MIN_KEY 16
 
+static int hmac(EVP_MAC_CTX *c, const uint8_t *buf, size_t len, uint8_t out[HB_MAC_LEN]);
+
 static EVP_MAC_CTX *hmac_new(const void *key, size_t len)
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -103,6 +105,16 @@ int hb_keyring_set_send(struct hb_keyring *kr, uint8_t id)
 		return -ENOENT;
 	kr->send_id = id;
 	return 0;
+}
+
+int hb_keyring_fingerprint(const struct hb_keyring *kr, uint8_t id, uint8_t out[HB_MAC_LEN])
+{
+	static const uint8_t text[] = "hybridha key fingerprint";
+	EVP_MAC_CTX *key = keyring_find(kr, id);
+
+	if (!key)
+		return -ENOENT;
+	return hmac(key, text, sizeof(text) - 1, out);
 }
 
 uint32_t hb_cluster_id(const char *name)

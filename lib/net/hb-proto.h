@@ -85,6 +85,13 @@ void hb_keyring_remove(struct hb_keyring *kr, uint8_t id);
 /* Choose the key used to send (must be held). 0 or -ENOENT. */
 int hb_keyring_set_send(struct hb_keyring *kr, uint8_t id);
 
+/*
+ * A fingerprint of key @id (HMAC of a fixed text under it), to tell whether a
+ * reloaded key file holds another secret without keeping the secret twice.
+ * 0 or -ENOENT.
+ */
+int hb_keyring_fingerprint(const struct hb_keyring *kr, uint8_t id, uint8_t out[32]);
+
 /* The cluster id of a name: the first 4 bytes of SHA-256 as a big-endian integer. */
 uint32_t hb_cluster_id(const char *name);
 

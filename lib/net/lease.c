@@ -90,7 +90,7 @@ void hb_lease_witness_tick(struct hb_lease_witness *w, int64_t now)
 {
 	if (w->state == HB_WITNESS_QUIET && now >= w->quiet_until)
 		w->state = HB_WITNESS_FREE;
-	if (w->state == HB_WITNESS_HELD && now >= w->expires + hb_lease_margin(w->dur_ms)) {
+	if (w->state == HB_WITNESS_HELD && now >= w->expires + w->margin) {
 		w->state = HB_WITNESS_FREE;
 		w->holder = 0;
 	}
@@ -118,13 +118,24 @@ void hb_lease_witness_request(struct hb_lease_witness *w, uint16_t node, uint64_
 		w->holder = node;
 		w->epoch++;
 		w->expires = now + w->dur_ms;
+		w->held_dur = w->dur_ms;
+		w->margin = hb_lease_margin(w->dur_ms);
 		w->echo_seq = seq;
 		break;
 	case HB_WITNESS_HELD:
 		if (node != w->holder)
 			break;
 		if (want) {
-			w->expires = now + w->dur_ms;
+			/*
+			 * Each grant names its duration, so one changed by a reload
+			 * applies from here; a shorter one never pulls the end of
+			 * what an earlier grant promised closer.
+			 */
+			if (now + w->dur_ms > w->expires)
+				w->expires = now + w->dur_ms;
+			w->held_dur = w->dur_ms;
+			if (hb_lease_margin(w->dur_ms) > w->margin)
+				w->margin = hb_lease_margin(w->dur_ms);
 			w->echo_seq = seq;
 		} else {
 			w->state = HB_WITNESS_FREE;
@@ -142,7 +153,7 @@ void hb_lease_witness_msg(const struct hb_lease_witness *w, int64_t now, struct 
 	if (w->state != HB_WITNESS_HELD)
 		return;
 	m->holder = w->holder;
-	m->duration_ms = (uint32_t)w->dur_ms;
+	m->duration_ms = (uint32_t)w->held_dur;
 	m->echo_seq = w->echo_seq;
 	m->remaining_ms = w->expires > now ? (uint32_t)(w->expires - now) : 0;
 }
@@ -152,7 +163,7 @@ int64_t hb_lease_witness_deadline(const struct hb_lease_witness *w)
 	if (w->state == HB_WITNESS_QUIET)
 		return w->quiet_until;
 	if (w->state == HB_WITNESS_HELD)
-		return w->expires + hb_lease_margin(w->dur_ms);
+		return w->expires + w->margin;
 	return -1;
 }
 

@@ -46,10 +46,12 @@ enum hb_witness_state {
 
 struct hb_lease_witness {
 	enum hb_witness_state state;
-	int64_t dur_ms;
+	int64_t dur_ms;       /* for grants from now on (a reload may change it) */
 	uint16_t holder;
 	uint64_t epoch;
 	int64_t expires;      /* witness time the holder's lease ends at the latest */
+	int64_t held_dur;     /* the duration the last grant or renewal was made for */
+	int64_t margin;       /* drift margin kept since the grant (the largest one) */
 	int64_t quiet_until;
 	uint64_t echo_seq;
 	struct {

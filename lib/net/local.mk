@@ -13,6 +13,7 @@ libhha_internal_la_SOURCES += \
 	lib/net/membership.c \
 	lib/net/membership-int.h \
 	lib/net/membership-payload.c \
+	lib/net/membership-reconf.c \
 	lib/net/nlmon.c \
 	lib/net/nlmon.h \
 	lib/net/ping.c \

@@ -17,7 +17,8 @@
 #define HB_MAX_TLVS 32
 
 struct hb_link {
-	int fd;
+	int fd;                 /* -1 in a plan */
+	char spec[80];          /* as configured ("ADDR" or "ADDR:PORT") */
 	struct sockaddr_storage local;
 	socklen_t locallen;
 	char addr[64]; /* our address, text, for people */
@@ -42,7 +43,9 @@ struct hb_peer {
 	uint64_t rx[HB_MAX_LINKS];
 	enum hha_member_state state;
 	bool ever_heard, leaving;
-	uint64_t incarnation;
+	bool known;               /* incarnation was learned from an authentic datagram */
+	uint64_t incarnation;     /* newest authentic one (or the stored floor); echoed back */
+	uint64_t accepted_inc;    /* the incarnation whose datagrams last counted, 0 none */
 	int64_t last_heard;
 	int ping_reached;
 	uint8_t payload[HB_MAX_PAYLOAD]; /* its last TLV area, from its current incarnation */
@@ -68,8 +71,9 @@ struct hha_membership {
 	size_t npeers;
 	struct hb_peer *by_id[256];
 	bool running, stopped;
+	bool prompt;              /* a peer does not know our incarnation yet: answer early */
 	uint64_t incarnation, seq;
-	int64_t started, next_send;
+	int64_t started, next_send, last_prompt;
 	struct hb_tlv tlv[HB_MAX_TLVS];
 	size_t ntlv;
 	struct hha_membership_counters cnt;
@@ -82,6 +86,14 @@ struct hha_membership {
 };
 
 int64_t hb_now(const struct hha_membership *m);
+/* "ADDR", "ADDR:PORT", "[V6]:PORT" -> sockaddr (port 0 allowed). 0 or -EINVAL. */
+int hb_parse_sockaddr(const char *s, unsigned def_port, struct sockaddr_storage *ss,
+		      socklen_t *len);
+bool hb_sa_equal(const struct sockaddr *a, const struct sockaddr_storage *b);
+/* Open and bind the socket of @l (l->local parsed from @local). 0 or -errno (message set). */
+int hb_link_open(struct hb_link *l, const char *local);
+/* Fold a peer's links into its node state and report a change with @reason. */
+void hb_refold(struct hha_membership *m, struct hb_peer *p, const char *reason);
 
 /*
  * Handle one datagram as if it arrived on @link from @from at @now: the whole
@@ -98,6 +110,7 @@ enum hb_drop {
 	HB_DROP_WRONG_LINK,
 	HB_DROP_OLD_INCARNATION,
 	HB_DROP_REPLAY,
+	HB_DROP_STALE_ECHO,
 };
 enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
 				 const struct sockaddr *from, socklen_t fromlen, const uint8_t *buf,
@@ -115,6 +128,10 @@ int hb_payload_build(struct hha_membership *m, uint8_t *out, size_t cap);
 void hb_payload_received(struct hha_membership *m, struct hb_peer *p, const struct hb_hdr *h,
 			 const uint8_t *payload, int64_t now);
 void hb_payload_free(struct hha_membership *m);
+/* Append the echo TLV for peer @p (its incarnation as we know it, 0 if unknown). */
+int hb_payload_put_echo(const struct hb_peer *p, uint8_t *buf, size_t cap, size_t *off);
+/* The echoed incarnation in a valid TLV area; 0 when absent or malformed. */
+uint64_t hb_payload_echo(const uint8_t *payload, size_t len);
 
 /* Accept or reject @seq in a replay window. */
 bool hb_window_check(struct hb_window *w, uint64_t seq);

@@ -7,15 +7,17 @@
 
 #include "net/membership-int.h"
 
+#define ECHO_LEN 8
+
 static bool reserved_type(uint8_t type)
 {
-	return type == HHA_PAYLOAD_LEASE || type == HHA_PAYLOAD_PING;
+	return type >= HHA_PAYLOAD_LEASE && type < HHA_PAYLOAD_FIRST_FREE;
 }
 
 static size_t payload_size(const struct hha_membership *m, uint8_t skip_type)
 {
 	/* Room kept for our own lease and ping TLVs, so others cannot crowd them out. */
-	size_t total = HB_TLV_HDR + HB_LEASE_GRANT_LEN + HB_TLV_HDR + 2;
+	size_t total = HB_TLV_HDR + HB_LEASE_GRANT_LEN + HB_TLV_HDR + 2 + HB_TLV_HDR + ECHO_LEN;
 
 	for (size_t i = 0; i < m->ntlv; i++)
 		if (m->tlv[i].type != skip_type)
@@ -118,6 +120,28 @@ int hb_payload_build(struct hha_membership *m, uint8_t *out, size_t cap)
 		r = hb_tlv_put(out, cap, &off, HHA_PAYLOAD_PING, ping, sizeof(ping));
 	}
 	return r < 0 ? r : (int)off;
+}
+
+int hb_payload_put_echo(const struct hb_peer *p, uint8_t *buf, size_t cap, size_t *off)
+{
+	uint8_t v[ECHO_LEN];
+
+	/* The stored floor counts as known: it is an incarnation the peer really had. */
+	hha_put_be64(v, p->incarnation);
+	return hb_tlv_put(buf, cap, off, HHA_PAYLOAD_ECHO, v, sizeof(v));
+}
+
+uint64_t hb_payload_echo(const uint8_t *payload, size_t len)
+{
+	size_t off = 0;
+	uint8_t t;
+	const uint8_t *v;
+	uint16_t vl;
+
+	while (hb_tlv_next(payload, len, &off, &t, &v, &vl) > 0)
+		if (t == HHA_PAYLOAD_ECHO)
+			return vl == ECHO_LEN ? hha_get_be64(v) : 0;
+	return 0;
 }
 
 void hb_payload_received(struct hha_membership *m, struct hb_peer *p, const struct hb_hdr *h,

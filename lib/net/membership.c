@@ -32,7 +32,7 @@ const char *hha_member_state_name(enum hha_member_state s)
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT", "fe80::1%eth0" -> sockaddr. Port 0 allowed (ephemeral). */
-static int parse_sockaddr(const char *s, unsigned def_port, struct sockaddr_storage *ss,
+int hb_parse_sockaddr(const char *s, unsigned def_port, struct sockaddr_storage *ss,
 			  socklen_t *len)
 {
 	char host[80], port[8];
@@ -83,7 +83,7 @@ static int sa_port(const struct sockaddr_storage *ss)
 					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
-static bool sa_equal(const struct sockaddr *a, const struct sockaddr_storage *b)
+bool hb_sa_equal(const struct sockaddr *a, const struct sockaddr_storage *b)
 {
 	if (a->sa_family != b->ss_family)
 		return false;
@@ -255,20 +255,11 @@ int hha_membership_set_send_key(struct hha_membership *m, unsigned id)
 	return 0;
 }
 
-int hha_membership_add_link(struct hha_membership *m, const char *local)
+int hb_link_open(struct hb_link *l, const char *local)
 {
-	struct hb_link *l;
 	int one = 1, fd;
 	char host[INET6_ADDRSTRLEN];
 
-	if (m->running)
-		return hha_error(-HHA_ESTATE, __func__, "links cannot be added while running");
-	if (m->nlinks >= HB_MAX_LINKS)
-		return hha_error(-ENOSPC, __func__, "at most %d links", HB_MAX_LINKS);
-	l = &m->link[m->nlinks];
-	memset(l, 0, sizeof(*l));
-	if (!local || parse_sockaddr(local, m->o.port, &l->local, &l->locallen) < 0)
-		return hha_error(-EINVAL, __func__, "invalid address `%s'", local ? local : "(null)");
 	fd = socket(l->local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return hha_error(-errno, __func__, "socket: %s", hha_strerror(errno));
@@ -292,6 +283,27 @@ int hha_membership_add_link(struct hha_membership *m, const char *local)
 	getnameinfo((struct sockaddr *)&l->local, l->locallen, host, sizeof(host), NULL, 0,
 		    NI_NUMERICHOST);
 	snprintf(l->addr, sizeof(l->addr), "%s", host);
+	return 0;
+}
+
+int hha_membership_add_link(struct hha_membership *m, const char *local)
+{
+	struct hb_link *l;
+	int r;
+
+	if (m->running)
+		return hha_error(-HHA_ESTATE, __func__, "links cannot be added while running");
+	if (m->nlinks >= HB_MAX_LINKS)
+		return hha_error(-ENOSPC, __func__, "at most %d links", HB_MAX_LINKS);
+	l = &m->link[m->nlinks];
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	if (!local || hb_parse_sockaddr(local, m->o.port, &l->local, &l->locallen) < 0 ||
+	    strlen(local) >= sizeof(l->spec))
+		return hha_error(-EINVAL, __func__, "invalid address `%s'", local ? local : "(null)");
+	snprintf(l->spec, sizeof(l->spec), "%s", local);
+	if (!m->o.plan && (r = hb_link_open(l, local)) < 0)
+		return r;
 	return (int)m->nlinks++;
 }
 
@@ -330,7 +342,7 @@ int hha_membership_add_peer(struct hha_membership *m, unsigned id, const char *n
 	for (size_t i = 0; i < naddrs; i++) {
 		if (!addrs[i])
 			continue;
-		if (parse_sockaddr(addrs[i], m->o.port, &p->sa[i], &p->salen[i]) < 0 ||
+		if (hb_parse_sockaddr(addrs[i], m->o.port, &p->sa[i], &p->salen[i]) < 0 ||
 		    p->sa[i].ss_family != m->link[i].local.ss_family) {
 			free(p->name);
 			free(p);
@@ -362,8 +374,8 @@ int hha_membership_start(struct hha_membership *m)
 	int64_t now;
 	int r;
 
-	if (m->running || m->stopped)
-		return hha_error(-HHA_ESTATE, __func__, "already started");
+	if (m->running || m->stopped || m->o.plan)
+		return hha_error(-HHA_ESTATE, __func__, m->o.plan ? "a plan cannot start" : "already started");
 	if (m->keys.n == 0 || m->nlinks == 0)
 		return hha_error(-HHA_ESTATE, __func__, "a key and a link are needed first");
 	if (m->state_dir) {
@@ -456,14 +468,20 @@ static void notify(struct hha_membership *m, struct hb_peer *p, int link,
 static void link_event(struct hha_membership *m, struct hb_peer *p, unsigned l,
 		       enum hb_link_event ev, int64_t now, const char *reason)
 {
-	enum hha_member_state old = p->fsm[l].state, nstate;
+	enum hha_member_state old = p->fsm[l].state;
 
 	hb_link_step(&p->fsm[l], ev, now, &m->timers);
 	if (p->fsm[l].state != old)
 		notify(m, p, (int)l, old, p->fsm[l].state, false, reason);
-	nstate = hb_node_state(p->fsm, m->nlinks, p->ever_heard, p->leaving);
-	if (nstate != p->state) {
-		old = p->state;
+	hb_refold(m, p, reason);
+}
+
+void hb_refold(struct hha_membership *m, struct hb_peer *p, const char *reason)
+{
+	enum hha_member_state old = p->state,
+			      nstate = hb_node_state(p->fsm, m->nlinks, p->ever_heard, p->leaving);
+
+	if (nstate != old) {
 		p->state = nstate;
 		notify(m, p, -1, old, nstate, false, reason);
 	}
@@ -489,22 +507,23 @@ bool hb_window_check(struct hb_window *w, uint64_t seq)
 	return true;
 }
 
+/*
+ * An authentic datagram from a newer life of @p (or the first since our
+ * start): its replay windows and payload belong to the old life. This alone
+ * revives nothing: only a datagram that echoes our incarnation counts.
+ */
 static void new_incarnation(struct hha_membership *m, struct hb_peer *p, uint64_t inc)
 {
-	bool first = p->incarnation == 0 || !p->ever_heard;
-
 	p->incarnation = inc;
+	p->known = true;
 	memset(p->win, 0, sizeof(p->win));
 	p->plen = 0;
-	p->leaving = false;
 	p->ping_reached = -1;
 	if (inc > m->floor[p->id]) {
 		m->floor[p->id] = inc;
 		if (m->state_dir && hb_state_save_peers(m->state_dir, m->floor) < 0)
 			hha_warn(m->ctx, "net", "%s", hha_last_error());
 	}
-	if (!first)
-		notify(m, p, -1, p->state, p->state, true, "restart");
 }
 
 enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
@@ -538,7 +557,7 @@ enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
 	}
 	/* A copy is only valid on the link it was made for, from the peer's address there. */
 	if (h.link != link || link >= m->nlinks || !p->has[link] || !from ||
-	    fromlen < sizeof(struct sockaddr_in) || !sa_equal(from, &p->sa[link])) {
+	    fromlen < sizeof(struct sockaddr_in) || !hb_sa_equal(from, &p->sa[link])) {
 		m->cnt.wrong_link++;
 		return HB_DROP_WRONG_LINK;
 	}
@@ -546,16 +565,34 @@ enum hb_drop hb_membership_input(struct hha_membership *m, unsigned link,
 		m->cnt.old_incarnation++;
 		return HB_DROP_OLD_INCARNATION;
 	}
-	if (h.incarnation > p->incarnation || !p->ever_heard)
+	if (h.incarnation > p->incarnation || !p->known)
 		new_incarnation(m, p, h.incarnation);
 	if (!hb_window_check(&p->win[link], h.seq)) {
 		m->cnt.replay++;
 		return HB_DROP_REPLAY;
 	}
+	/*
+	 * Made before the sender heard our current life: possibly a capture
+	 * replayed to us after our restart (our windows were empty). It may
+	 * teach us the sender's incarnation (above), so we echo it from now on
+	 * and answer early, but it revives, resets and renews nothing.
+	 */
+	if (hb_payload_echo(payload, h.payload_len) != m->incarnation) {
+		m->cnt.stale_echo++;
+		m->prompt = true;
+		return HB_DROP_STALE_ECHO;
+	}
 	m->cnt.accepted++;
 	p->rx[link]++;
 	p->last_heard = now;
 	p->ever_heard = true;
+	if (p->accepted_inc != h.incarnation) {
+		if (p->accepted_inc) {
+			p->leaving = false;
+			notify(m, p, -1, p->state, p->state, true, "restart");
+		}
+		p->accepted_inc = h.incarnation;
+	}
 	hb_payload_received(m, p, &h, payload, now);
 	if (h.flags & HB_F_LEAVING) {
 		p->leaving = true;
@@ -603,15 +640,20 @@ int hb_membership_build(struct hha_membership *m, unsigned peer, unsigned link, 
 {
 	uint8_t payload[HB_MAX_PAYLOAD];
 	int plen = hb_payload_build(m, payload, sizeof(payload));
+	size_t off = plen < 0 ? 0 : (size_t)plen;
+	struct hb_peer none = { 0 };
 
 	if (plen < 0)
 		return plen;
-	return encode_copy(m, peer, link, seq, flags, payload, (size_t)plen, out, cap);
+	if (hb_payload_put_echo(peer < 256 && m->by_id[peer] ? m->by_id[peer] : &none, payload,
+				sizeof(payload), &off) < 0)
+		return -EMSGSIZE;
+	return encode_copy(m, peer, link, seq, flags, payload, off, out, cap);
 }
 
 static void send_round(struct hha_membership *m, uint8_t flags, int64_t now)
 {
-	uint8_t buf[HB_MAX_PACKET], payload[HB_MAX_PAYLOAD];
+	uint8_t buf[HB_MAX_PACKET], payload[HB_MAX_PAYLOAD], mine[HB_MAX_PAYLOAD];
 	int plen;
 
 	m->seq++;
@@ -624,12 +666,18 @@ static void send_round(struct hha_membership *m, uint8_t flags, int64_t now)
 	}
 	for (size_t i = 0; i < m->npeers; i++) {
 		struct hb_peer *p = m->peers[i];
+		size_t off = (size_t)plen;
+		/* ...plus, per peer, its incarnation as we know it (the echo). */
+		memcpy(mine, payload, (size_t)plen);
+		if (hb_payload_put_echo(p, mine, sizeof(mine), &off) < 0) {
+			m->cnt.send_errors++;
+			continue;
+		}
 		for (unsigned l = 0; l < m->nlinks; l++) {
 			int n;
 			if (!p->has[l])
 				continue;
-			n = encode_copy(m, p->id, l, m->seq, flags, payload, (size_t)plen, buf,
-					sizeof(buf));
+			n = encode_copy(m, p->id, l, m->seq, flags, mine, off, buf, sizeof(buf));
 			if (n < 0) {
 				m->cnt.send_errors++;
 				continue;
@@ -656,6 +704,17 @@ int hha_membership_dispatch(struct hha_membership *m)
 	hb_ping_dispatch(&m->ping, now);
 	if (m->o.witness)
 		hb_lease_witness_tick(&m->witness, now);
+	/*
+	 * A peer that does not know our incarnation yet (it or we restarted)
+	 * gets the next round now rather than a keepalive later, so the echo
+	 * costs a round trip, not a keepalive. At most once per half keepalive:
+	 * replayed datagrams cannot make us flood.
+	 */
+	if (m->prompt && now - m->last_prompt >= m->o.keepalive_ms / 2) {
+		m->last_prompt = now;
+		m->next_send = now;
+	}
+	m->prompt = false;
 	if (now >= m->next_send) {
 		send_round(m, 0, now);
 		m->next_send += m->o.keepalive_ms;
@@ -707,7 +766,7 @@ int hha_membership_peer_state(const struct hha_membership *m, unsigned node_id,
 	out->id = p->id;
 	out->name = p->name;
 	out->state = p->state;
-	out->incarnation = p->ever_heard ? p->incarnation : 0;
+	out->incarnation = p->accepted_inc;
 	out->last_heard_ms = p->last_heard;
 	out->ping_reached = p->ping_reached;
 	out->leaving = p->leaving;

@@ -60,29 +60,87 @@ static int open_icmp(int family, bool *raw)
 	return fd >= 0 ? fd : -errno;
 }
 
-int hb_ping_open(struct hb_ping *p, const struct hha_ctx *ctx)
+static void families(const struct hb_ping *p, bool *need4, bool *need6)
 {
-	bool need4 = false, need6 = false;
-
+	*need4 = *need6 = false;
 	for (size_t i = 0; i < p->n; i++) {
-		need4 |= p->t[i].sa.ss_family == AF_INET;
-		need6 |= p->t[i].sa.ss_family == AF_INET6;
+		*need4 |= p->t[i].sa.ss_family == AF_INET;
+		*need6 |= p->t[i].sa.ss_family == AF_INET6;
 	}
-	if (need4 && (p->fd4 = open_icmp(AF_INET, &p->raw4)) < 0) {
-		int r = p->fd4;
-		p->fd4 = -1;
+}
+
+/* Open the socket of @family into *fd unless it is open already. */
+static int open_family(int family, int *fd, bool *raw)
+{
+	if (*fd >= 0)
+		return 0;
+	*fd = open_icmp(family, raw);
+	if (*fd >= 0)
+		return 0;
+	int r = *fd;
+	*fd = -1;
+	if (family == AF_INET)
 		return hha_error(r, NULL, "cannot open an ICMP socket for ping nodes: %s "
 				 "(allow it with sysctl net.ipv4.ping_group_range, or run as root)",
 				 hha_strerror(r));
-	}
-	if (need6 && (p->fd6 = open_icmp(AF_INET6, &p->raw6)) < 0) {
-		int r = p->fd6;
-		p->fd6 = -1;
+	return hha_error(r, NULL, "cannot open an ICMPv6 socket for ping nodes: %s", hha_strerror(r));
+}
+
+int hb_ping_open(struct hb_ping *p, const struct hha_ctx *ctx)
+{
+	bool need4, need6;
+	int r = 0;
+
+	families(p, &need4, &need6);
+	if (need4)
+		r = open_family(AF_INET, &p->fd4, &p->raw4);
+	if (r == 0 && need6)
+		r = open_family(AF_INET6, &p->fd6, &p->raw6);
+	if (r < 0) {
 		hb_ping_close(p);
-		return hha_error(r, NULL, "cannot open an ICMPv6 socket for ping nodes: %s",
-				 hha_strerror(r));
+		return r;
 	}
 	hha_dbg(ctx, "net", "ping nodes: %zu, %s ICMP socket", p->n, p->raw4 ? "raw" : "unprivileged");
+	return 0;
+}
+
+int hb_ping_adopt(struct hb_ping *old, struct hb_ping *next, const struct hha_ctx *ctx)
+{
+	struct hb_ping fresh = *next;
+	bool need4, need6;
+	int r = 0;
+
+	/* Keep the sockets still needed, open the missing ones: failing changes nothing. */
+	families(next, &need4, &need6);
+	fresh.fd4 = need4 ? old->fd4 : -1;
+	fresh.raw4 = old->raw4;
+	fresh.fd6 = need6 ? old->fd6 : -1;
+	fresh.raw6 = old->raw6;
+	if (need4)
+		r = open_family(AF_INET, &fresh.fd4, &fresh.raw4);
+	if (r == 0 && need6)
+		r = open_family(AF_INET6, &fresh.fd6, &fresh.raw6);
+	if (r < 0) {
+		if (fresh.fd4 >= 0 && fresh.fd4 != old->fd4)
+			close(fresh.fd4);
+		return r;
+	}
+	for (size_t i = 0; i < fresh.n; i++)
+		for (size_t j = 0; j < old->n; j++)
+			if (strcmp(fresh.t[i].text, old->t[j].text) == 0) {
+				fresh.t[i].last_reply = old->t[j].last_reply;
+				fresh.t[i].sent = old->t[j].sent;
+				fresh.t[i].received = old->t[j].received;
+			}
+	fresh.ident = old->ident;
+	fresh.seq = old->seq;
+	fresh.next_send = old->next_send;
+	if (old->fd4 >= 0 && old->fd4 != fresh.fd4)
+		close(old->fd4);
+	if (old->fd6 >= 0 && old->fd6 != fresh.fd6)
+		close(old->fd6);
+	*old = fresh;
+	hha_dbg(ctx, "net", "ping nodes: %zu", old->n);
 	return 0;
 }
 

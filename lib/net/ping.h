@@ -34,6 +34,12 @@ int hb_ping_add(struct hb_ping *p, const char *addr);
 /* Open the sockets needed (unprivileged ICMP sockets, else raw). 0 or -errno (message set). */
 int hb_ping_open(struct hb_ping *p, const struct hha_ctx *ctx);
 void hb_ping_close(struct hb_ping *p);
+/*
+ * Replace @old (running) by @next (targets added, nothing opened): targets
+ * kept keep their counters and last reply, sockets still needed are kept,
+ * missing ones opened. On error (message set) @old is unchanged.
+ */
+int hb_ping_adopt(struct hb_ping *old, struct hb_ping *next, const struct hha_ctx *ctx);
 /* Send echoes when due and read replies (non-blocking). */
 void hb_ping_dispatch(struct hb_ping *p, int64_t now);
 int64_t hb_ping_deadline(const struct hb_ping *p);

@@ -3,7 +3,8 @@
 # End-to-end test of heartbeats between two hhads on two links: a crashed
 # peer goes late then dead in time; replaying its captured packets does not
 # revive it; one cut link does not kill a peer, two do, healing revives it; a
-# restart is a new incarnation; forged, replayed, truncated and oversized
+# restart is a new incarnation; a capture replayed after the receiver's own
+# restart counts for nothing (stale echo); forged, replayed, truncated and oversized
 # datagrams sent from a raw socket with the peer's own address are dropped,
 # counted, and change nothing; carrier loss marks a link down at once.
 set -u
@@ -25,38 +26,7 @@ KA=200 WARN=600 DEAD=1000 TOL=250
 lab_config_merge "{\"cluster\": {\"heartbeat\": {\"keepalive_ms\": $KA, \"warntime_ms\": $WARN, \"deadtime_ms\": $DEAD, \"ping_interval_ms\": 200}, \"ping_nodes\": [\"$(lab_addr p 0)\"]}}"
 
 # A small raw-socket tool: capture n2's heartbeats at n1, send datagrams as n2.
-cat >"$LAB_DIR/hbtool.py" <<'PY'
-import hashlib, hmac, select, socket, struct, sys, time
-cmd = sys.argv[1]
-if cmd == "capture":  # capture OUT SECONDS IF=SRCIP...
-    out, secs, socks = sys.argv[2], float(sys.argv[3]), {}
-    for spec in sys.argv[4:]:
-        ifn, src = spec.split("=")
-        s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
-        s.bind((ifn, 0x0800))
-        socks[s] = (ifn, socket.inet_aton(src))
-    end = time.monotonic() + secs
-    with open(out, "w") as f:
-        while time.monotonic() < end:
-            for s in select.select(list(socks), [], [], 0.05)[0]:
-                pkt = s.recv(65535)
-                ifn, src = socks[s]
-                ihl = (pkt[0] & 15) * 4
-                if pkt[9] != 17 or pkt[12:16] != src or struct.unpack("!H", pkt[ihl + 2:ihl + 4])[0] != 694:
-                    continue
-                f.write("%s %s\n" % (ifn, pkt[ihl + 8:].hex()))
-elif cmd == "send":  # send SRCIP DSTIP HEX...: UDP 694 -> 694 from a raw socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-    s.bind((sys.argv[2], 0))
-    for h in sys.argv[4:]:
-        p = bytes.fromhex(h)
-        s.sendto(struct.pack("!HHHH", 694, 694, 8 + len(p), 0) + p, (sys.argv[3], 0))
-        time.sleep(0.01)
-elif cmd == "forge":  # forge HEX: same header, newer incarnation, MAC with a wrong key
-    p = bytearray(bytes.fromhex(sys.argv[2])[:-32])
-    p[16:24] = struct.pack("!Q", 2**62)
-    print((bytes(p) + hmac.new(b"not-the-cluster-key-0123", bytes(p), hashlib.sha256).digest()).hex())
-PY
+cp "$HHA_SRCDIR/tests/e2e/net-hbtool.py" "$LAB_DIR/hbtool.py"
 hbtool() { python3 "$LAB_DIR/hbtool.py" "$@"; }
 
 lab_hhad_start n1 && lab_hhad_start n2 || { echo "FAIL: hhad does not start"; exit 1; }
@@ -143,5 +113,25 @@ check "the event says it restarted" \
 check "a clean stop is seen at once (goodbye)" eval 'lab_hhad_stop n2 && lab_wait_for 0.5 state_is dead'
 kill "$evpid" 2>/dev/null
 wait "$evpid" 2>/dev/null
+
+# -- replay after OUR restart: the capture echoes n1's previous incarnation ----------
+lab_hhad_start n2 || not_ok "hhad starts again on n2"
+check "n2 is up again" lab_wait_for 5 state_is up
+lab_exec n1 python3 "$LAB_DIR/hbtool.py" capture "$LAB_DIR/cap3" 0.6 "eth0=$a20" "eth1=$a21"
+# n1 restarts: its replay windows start empty, and the capture's rounds are newer
+# than anything n1 will refuse by age (n2 is stopped within 64 rounds of it).
+lab_hhad_stop n1
+lab_hhad_start n1 || not_ok "hhad restarts on n1"
+check "restarted n1 sees n2 up" lab_wait_for 3 state_is up
+lab_hhad_kill n2
+check "n2 stopped for good (SIGKILL, no goodbye): dead at n1" lab_wait_for 3 state_is dead
+se0=$(counter stale_echo) acc0=$(counter accepted)
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a20" "$a10" $(grep '^eth0 ' "$LAB_DIR/cap3" | cut -d' ' -f2)
+lab_exec n2 python3 "$LAB_DIR/hbtool.py" send "$a21" "$a11" $(grep '^eth1 ' "$LAB_DIR/cap3" | cut -d' ' -f2)
+sleep 0.3
+echo "# replayed $(grep -c . "$LAB_DIR/cap3") datagrams; stale_echo +$(( $(counter stale_echo) - se0 )), accepted +$(( $(counter accepted) - acc0 ))"
+check "a capture from before n1's restart is refused as stale_echo" [ $(( $(counter stale_echo) - se0 )) -ge 4 ]
+check "  ...none of it is accepted" [ "$(counter accepted)" = "$acc0" ]
+check "  ...and n2 stays dead" state_is dead
 
 finish

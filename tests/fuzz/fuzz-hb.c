@@ -59,14 +59,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 17)
 		return 0;
 	/* 2. An authentic datagram around fuzzed header fields and payload: reaches the
-	 *    incarnation and replay checks, the TLV walk, lease and ping parsing. */
+	 *    incarnation, replay and echo checks, the TLV walk, lease and ping parsing. */
 	h = (struct hb_hdr){ .link = data[0] % 2, .flags = data[1], .cluster = hb_cluster_id("fuzz"),
 			     .sender = data[2] % 4, .dest = data[3] % 3,
 			     .incarnation = hha_get_be64(data + 4) % 4, .seq = data[12] % 80 };
 	if (hb_keyring_add(&kr, 1, KEY, strlen(KEY)) < 0)
 		return 0;
-	int n = hb_encode(&kr, &h, data + 13, HHA_MIN(size - 13, (size_t)HB_MAX_PAYLOAD), pkt,
-			  sizeof(pkt));
+	/* The fuzzed TLVs, then (on odd sizes) a valid echo of our incarnation, so that
+	 * datagrams get past the echo check into the payload parsers. */
+	uint8_t payload[HB_MAX_PAYLOAD];
+	size_t plen = HHA_MIN(size - 13, (size_t)HB_MAX_PAYLOAD - 11);
+	memcpy(payload, data + 13, plen);
+	if (size & 1) {
+		uint8_t echo[8];
+		hha_put_be64(echo, hha_membership_incarnation(m));
+		hb_tlv_put(payload, sizeof(payload), &plen, HHA_PAYLOAD_ECHO, echo, sizeof(echo));
+	}
+	int n = hb_encode(&kr, &h, payload, plen, pkt, sizeof(pkt));
 	hb_keyring_clear(&kr);
 	if (n > 0) {
 		hb_membership_input(m, h.link, (struct sockaddr *)&from, sizeof(from), pkt, (size_t)n,

@@ -82,6 +82,25 @@ static void peer(struct hha_membership *m, unsigned id, struct node *n)
 	assert_int_equal(hha_membership_add_peer(m, id, id == 1 ? "a" : id == 2 ? "b" : "w", addrs, 2), 0);
 }
 
+static struct sockaddr_in sin_of(const char *hostport);
+
+/*
+ * @to hears one datagram of @from (node @from_id at @from_addr, link 0): its
+ * echo is stale, but @to learns @from's incarnation and echoes it from now on.
+ */
+static void hear(struct hha_membership *to, unsigned to_id, struct hha_membership *from,
+		 const char from_addr[2][32])
+{
+	uint8_t buf[HB_MAX_PACKET];
+	struct sockaddr_in sin = sin_of(from_addr[0]);
+	int n = hb_membership_build(from, to_id, 0, 1000000, 0, buf, sizeof(buf));
+
+	assert_true(n > 0);
+	assert_int_equal(hb_membership_input(to, 0, (struct sockaddr *)&sin, sizeof(sin), buf,
+					     (size_t)n, fake_now),
+			 HB_DROP_STALE_ECHO);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -103,6 +122,7 @@ static int setup(void **state)
 	hha_membership_set_callback(f->b.m, on_event, f);
 	assert_int_equal(hha_membership_start(f->a.m), 0);
 	assert_int_equal(hha_membership_start(f->b.m), 0);
+	hear(f->a.m, 1, f->b.m, f->b.addr);
 	*state = f;
 	return 0;
 }
@@ -489,6 +509,157 @@ static void test_options_and_keys(void **state)
 	hha_membership_free(NULL);
 }
 
+/* ---- the echo: sequences of datagrams, restarts and replays (table) ---- */
+
+enum step_kind { A2B, B2A, CAPTURE, REPLAY, RESTART_A, RESTART_B, WIPE_A, WAIT };
+
+struct step {
+	enum step_kind kind;
+	int arg;                    /* WAIT: ms */
+	int verdict;                /* expected enum hb_drop of a delivery */
+	int state;                  /* B's view of A afterwards, -1 = not checked */
+};
+
+struct sequence {
+	const char *name;
+	struct step steps[12];
+};
+
+#define END_STEPS { WAIT, 0, 0, -2 }
+#define NOCHECK -1
+
+static const struct sequence sequences[] = {
+	{ "first contact after both start: one stale datagram, then both count",
+	  { { A2B, 0, HB_DROP_STALE_ECHO, HHA_MEMBER_INIT }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, END_STEPS } },
+	{ "a capture replayed after our restart revives nothing",
+	  { { A2B, 0, HB_DROP_STALE_ECHO, NOCHECK }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { CAPTURE, 0, 0, NOCHECK }, { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP },
+	    { RESTART_B, 0, 0, HHA_MEMBER_INIT }, { WAIT, 2000, 0, HHA_MEMBER_DEAD },
+	    { REPLAY, 0, HB_DROP_STALE_ECHO, HHA_MEMBER_DEAD }, { WAIT, 100, 0, HHA_MEMBER_DEAD },
+	    END_STEPS } },
+	{ "a genuine peer after our restart counts after one exchange",
+	  { { A2B, 0, HB_DROP_STALE_ECHO, NOCHECK }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, { RESTART_B, 0, 0, HHA_MEMBER_INIT },
+	    { A2B, 0, HB_DROP_STALE_ECHO, HHA_MEMBER_INIT }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, END_STEPS } },
+	{ "a restarted peer with its state directory counts at once (it echoes the stored one)",
+	  { { A2B, 0, HB_DROP_STALE_ECHO, NOCHECK }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, { CAPTURE, 0, 0, NOCHECK },
+	    { RESTART_A, 0, 0, NOCHECK }, { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP },
+	    { REPLAY, 0, HB_DROP_OLD_INCARNATION, HHA_MEMBER_UP }, END_STEPS } },
+	{ "a restarted peer that lost its state is stale once, then counts",
+	  { { A2B, 0, HB_DROP_STALE_ECHO, NOCHECK }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, { WIPE_A, 0, 0, NOCHECK },
+	    { RESTART_A, 0, 0, NOCHECK }, { A2B, 0, HB_DROP_STALE_ECHO, HHA_MEMBER_UP },
+	    { B2A, 0, HB_ACCEPTED, NOCHECK }, { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, END_STEPS } },
+	{ "both restart: one stale datagram (the stored echo is of our old life), then both count",
+	  { { A2B, 0, HB_DROP_STALE_ECHO, NOCHECK }, { B2A, 0, HB_ACCEPTED, NOCHECK },
+	    { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, { RESTART_A, 0, 0, NOCHECK },
+	    { RESTART_B, 0, 0, HHA_MEMBER_INIT }, { A2B, 0, HB_DROP_STALE_ECHO, HHA_MEMBER_INIT },
+	    { B2A, 0, HB_ACCEPTED, NOCHECK }, { A2B, 0, HB_ACCEPTED, HHA_MEMBER_UP }, END_STEPS } },
+};
+
+struct seqnode {
+	struct hha_membership *m;
+	char dir[96];
+	char addr[2][32];
+	uint64_t seq;
+};
+
+static void seq_start(struct fixture *f, struct seqnode *self, unsigned id, struct seqnode *other)
+{
+	struct hha_membership_opts o = {
+		.size = sizeof(o), .self_id = id, .cluster_name = "unit", .keepalive_ms = 100,
+		.warntime_ms = 300, .deadtime_ms = 500, .initdead_ms = 2000, .state_dir = self->dir,
+		.clock = fake_clock,
+	};
+	const char *addrs[2] = { other->addr[0], other->addr[1] };
+
+	hha_membership_free(self->m);
+	assert_int_equal(hha_membership_new(f->ctx, &o, &self->m), 0);
+	assert_int_equal(hha_membership_add_key(self->m, 1, KEY, strlen(KEY)), 0);
+	for (unsigned l = 0; l < 2; l++)
+		assert_int_equal(hha_membership_add_link(self->m, self->addr[l]), (int)l);
+	assert_int_equal(hha_membership_add_peer(self->m, 3 - id, "peer", addrs, 2), 0);
+	assert_int_equal(hha_membership_start(self->m), 0);
+	self->seq = 0;
+}
+
+static enum hb_drop seq_send(struct seqnode *from, unsigned to_id, struct seqnode *to,
+			     uint8_t *keep, int *keeplen)
+{
+	uint8_t buf[HB_MAX_PACKET];
+	struct sockaddr_in sin = sin_of(from->addr[0]);
+	int n = hb_membership_build(from->m, to_id, 0, ++from->seq, 0, buf, sizeof(buf));
+
+	assert_true(n > 0);
+	if (keep) {
+		memcpy(keep, buf, (size_t)n);
+		*keeplen = n;
+		return HB_ACCEPTED;
+	}
+	return hb_membership_input(to->m, 0, (struct sockaddr *)&sin, sizeof(sin), buf, (size_t)n,
+				   fake_now);
+}
+
+static void test_echo_sequences(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t s = 0; s < HHA_ARRAY_SIZE(sequences); s++) {
+		const struct sequence *sq = &sequences[s];
+		struct seqnode a = { 0 }, b = { 0 };
+		uint8_t cap[HB_MAX_PACKET];
+		int caplen = 0;
+		char cmd[256];
+
+		print_message("sequence: %s\n", sq->name);
+		snprintf(a.dir, sizeof(a.dir), "%s/seq-a", f->dir);
+		snprintf(b.dir, sizeof(b.dir), "%s/seq-b", f->dir);
+		/* Fixed ports (taken from the fixture's sockets), so a restart binds them again. */
+		memcpy(a.addr, f->a.addr, sizeof(a.addr));
+		memcpy(b.addr, f->b.addr, sizeof(b.addr));
+		hha_membership_free(f->a.m);
+		hha_membership_free(f->b.m);
+		f->a.m = f->b.m = NULL;
+		seq_start(f, &a, 1, &b);
+		seq_start(f, &b, 2, &a);
+		for (const struct step *st = sq->steps; st->state != -2; st++) {
+			int v = -1;
+			switch (st->kind) {
+			case A2B: v = (int)seq_send(&a, 2, &b, NULL, NULL); break;
+			case B2A: v = (int)seq_send(&b, 1, &a, NULL, NULL); break;
+			case CAPTURE: seq_send(&a, 2, &b, cap, &caplen); break;
+			case REPLAY: {
+				struct sockaddr_in sin = sin_of(a.addr[0]);
+				v = (int)hb_membership_input(b.m, 0, (struct sockaddr *)&sin, sizeof(sin),
+							     cap, (size_t)caplen, fake_now);
+				break;
+			}
+			case RESTART_A: seq_start(f, &a, 1, &b); break;
+			case RESTART_B: seq_start(f, &b, 2, &a); break;
+			case WIPE_A:
+				snprintf(cmd, sizeof(cmd), "rm -f '%s/peers'", a.dir);
+				assert_int_equal(system(cmd), 0);
+				break;
+			case WAIT:
+				fake_now += st->arg;
+				assert_int_equal(hha_membership_dispatch(b.m), 0);
+				break;
+			}
+			if (st->kind == A2B || st->kind == B2A || st->kind == REPLAY)
+				assert_int_equal(v, st->verdict);
+			if (st->state >= 0)
+				assert_int_equal(state_of(b.m, 1, -1), st->state);
+		}
+		hha_membership_free(a.m);
+		hha_membership_free(b.m);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", a.dir, b.dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loopback_exchange, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_and_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_through_heartbeats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_echo_sequences, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
