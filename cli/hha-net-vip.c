@@ -230,6 +230,35 @@ static int vip_status(struct hha_cli *cli, int argc, char **argv)
 	return held ? HHA_EXIT_OK : HHA_EXIT_FALSE;
 }
 
+/* Every node's VIPs, as the heartbeats tell them; needs hhad. */
+static int vip_list_cluster(struct hha_cli *cli)
+{
+	json_object *res;
+	int r = hha_cli_call(cli, "net.vip.cluster", NULL, 10000, &res);
+	bool conflict = false;
+
+	if (r != HHA_EXIT_OK)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(res); i++) {
+		json_object *v = json_object_array_get_idx(res, i);
+		bool c = json_object_get_boolean(json_object_object_get(v, "conflict"));
+		conflict |= c;
+		if (cli->json)
+			continue;
+		json_object *h = json_object_object_get(v, "holder");
+		printf("%-40s %-10s %-12s%s%s\n", json_object_get_string(json_object_object_get(v, "address")),
+		       json_object_get_string(json_object_object_get(v, "dev")),
+		       h ? json_object_get_string(h) : "nobody (owned here, missing)",
+		       json_object_get_boolean(json_object_object_get(v, "tentative")) ? " tentative" : "",
+		       c ? " CONFLICT: held by more than one node" : "");
+	}
+	if (cli->json)
+		report(cli, res, NULL);
+	else
+		json_object_put(res);
+	return conflict ? HHA_EXIT_FAIL : HHA_EXIT_OK;
+}
+
 static int vip_list(struct hha_cli *cli, int argc, char **argv)
 {
 	struct hha_vip_info *all = NULL;
@@ -237,6 +266,8 @@ static int vip_list(struct hha_cli *cli, int argc, char **argv)
 	json_object *res;
 	int r;
 
+	if (argc > 1 && !strcmp(argv[1], "--cluster") && argc == 2)
+		return vip_list_cluster(cli);
 	if (argc > 1)
 		return hha_cli_usage(cli, "vip list: unexpected argument `%s'", argv[1]);
 	if (net_have_daemon(cli)) {
@@ -270,7 +301,7 @@ static const struct hha_cli_verb vip_verbs[] = {
 	{ "add", vip_add, "ADDR/PREFIX dev IF [label L] [--arp-count N] [--arp-interval MS] [--nodad]", "" },
 	{ "del", vip_del, "ADDR/PREFIX dev IF", "" },
 	{ "status", vip_status, "ADDR [dev IF]", "" },
-	{ "list", vip_list, "", "" },
+	{ "list", vip_list, "[--cluster]", "" },
 	{ NULL, NULL, NULL, NULL },
 };
 

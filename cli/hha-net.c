@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 			    "  vip add ADDR/PREFIX dev IF [label L] [--arp-count N] [--arp-interval MS] [--nodad]\n"
 			    "  vip del ADDR/PREFIX dev IF\n"
 			    "  vip status ADDR [dev IF]     exit 0 if held here, 3 if not\n"
-			    "  vip list\n\n"
+			    "  vip list [--cluster]         held here; --cluster: on every live node (exit 1 on a conflict)\n\n"
 			    "The vip and arp verbs go through hhad when it runs (it then owns the\n"
 			    "address and re-adds it if it vanishes), else use the library directly.",
 			    "members", argc, argv);

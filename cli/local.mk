@@ -22,6 +22,7 @@ hhad_SOURCES = \
 	cli/hhad/net.h \
 	cli/hhad/net-int.h \
 	cli/hhad/net-vip.c \
+	cli/hhad/net-vip-peers.c \
 	cli/hhad/verbs-core.c \
 	$(NULL)
 hhad_CFLAGS = $(HHA_INTERNAL_CFLAGS)

@@ -40,6 +40,7 @@ UNIT_TESTS = \
 	tests/unit/test-nbd-proto \
 	tests/unit/test-nbd-server \
 	tests/unit/test-hb-proto \
+	tests/unit/test-vip-payload \
 	tests/unit/test-hb-lease \
 	tests/unit/test-member-fsm \
 	tests/unit/test-membership \
@@ -137,6 +138,9 @@ tests_unit_test_mon_draw_LDADD = $(MON_UNIT_LIBS)
 tests_unit_test_hb_proto_SOURCES = tests/unit/test-hb-proto.c
 tests_unit_test_hb_proto_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_proto_LDADD = $(UNIT_LIBS)
+tests_unit_test_vip_payload_SOURCES = tests/unit/test-vip-payload.c
+tests_unit_test_vip_payload_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vip_payload_LDADD = $(UNIT_LIBS)
 tests_unit_test_hb_lease_SOURCES = tests/unit/test-hb-lease.c
 tests_unit_test_hb_lease_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_lease_LDADD = $(UNIT_LIBS)
@@ -183,6 +187,7 @@ SHELL_TESTS = \
 	tests/e2e/net-hb.sh \
 	tests/e2e/net-reload.sh \
 	tests/e2e/net-vip.sh \
+	tests/e2e/net-vip-cluster.sh \
 	tests/e2e/net-witness.sh \
 	tests/nbd/clients.sh \
 	tests/nbd/filesystem.sh \

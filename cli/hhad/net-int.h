@@ -7,6 +7,7 @@
 
 #include "net.h"
 #include "net/nlmon.h"
+#include "net/vip-payload.h"
 
 #define NET_MAX_VIPS 64
 
@@ -38,6 +39,8 @@ struct net {
 	int link_ifindex[HHA_MEMBERSHIP_MAX_LINKS];
 	struct net_vip *vips[NET_MAX_VIPS];
 	size_t nvips;
+	uint8_t vip_pub[HHA_VIP_PAYLOAD_MAX]; /* the VIP list last put in our heartbeats */
+	size_t vip_pub_len;
 };
 
 /* Verbs implemented in net-vip.c. */
@@ -50,5 +53,10 @@ int net_verb_arp(void *state, struct hhad_req *req, json_object *args);
 void net_vip_addr_event(struct net *n, const struct hb_nl_event *ev);
 void net_vip_free_all(struct net *n);
 void net_vip_status(struct net *n, json_object *out);
+/* net-vip-peers.c: our held VIPs into the heartbeats; everyone's, from them. */
+void net_vip_publish(struct net *n);
+/* Rows for the VIPs this node owns but the kernel does not hold (net-vip.c). */
+void net_vip_missing_json(struct net *n, json_object *arr);
+int net_verb_vip_cluster(void *state, struct hhad_req *req, json_object *args);
 
 #endif /* HHAD_NET_INT_H */

@@ -281,7 +281,14 @@ int net_verb_vip_list(void *state, struct hhad_req *req, json_object *args)
 	arr = json_object_new_array();
 	for (size_t i = 0; i < cnt; i++)
 		json_object_array_add(arr, info_json(&all[i], vip_find(n, all[i].address, all[i].dev) != NULL));
-	/* Owned but missing (being re-added, or failed to): shown too. */
+	net_vip_missing_json(n, arr);
+	free(all);
+	return hhad_req_reply(req, arr);
+}
+
+/* Owned but missing (being re-added, or failed to): shown too. */
+void net_vip_missing_json(struct net *n, json_object *arr)
+{
 	for (size_t i = 0; i < n->nvips; i++) {
 		struct hha_vip_info q;
 		if (!n->vips[i]->owned || hha_vip_query(n->ctx, n->vips[i]->addr, n->vips[i]->dev, &q) == 0)
@@ -293,8 +300,6 @@ int net_verb_vip_list(void *state, struct hhad_req *req, json_object *args)
 		json_object_object_add(o, "owned", json_object_new_boolean(true));
 		json_object_array_add(arr, o);
 	}
-	free(all);
-	return hhad_req_reply(req, arr);
 }
 
 int net_verb_arp(void *state, struct hhad_req *req, json_object *args)

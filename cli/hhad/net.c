@@ -121,13 +121,16 @@ static void on_kernel(void *ud, const struct hb_nl_event *ev)
 		break;
 	case HB_NL_ADDR_NEW:
 		resolve_links(n);
+		net_vip_publish(n);
 		break;
 	case HB_NL_ADDR_DEL:
 		net_vip_addr_event(n, ev);
+		net_vip_publish(n);
 		break;
 	case HB_NL_OVERRUN:
 		resolve_links(n);
 		net_vip_addr_event(n, ev);
+		net_vip_publish(n);
 		break;
 	}
 	if (n->m)
@@ -356,6 +359,7 @@ static int net_init(struct hhad *d, const struct hha_config *cfg, void **state)
 	if ((r = membership_from_config(n, cfg, false, &n->m)) < 0 || (r = watch_fds(n)) < 0)
 		goto fail;
 	resolve_links(n);
+	net_vip_publish(n); /* VIPs held since before this start are still ours */
 	rearm(n);
 	return 0;
 fail:
@@ -493,6 +497,8 @@ static const struct hhad_verb net_verbs[] = {
 	{ "net.vip.del", HHAD_PRIV_ADMIN, net_verb_vip_del, "remove a VIP and give up owning it: {\"address\", \"dev\"}" },
 	{ "net.vip.status", HHAD_PRIV_READ, net_verb_vip_status, "is {\"address\"} held here, and owned" },
 	{ "net.vip.list", HHAD_PRIV_READ, net_verb_vip_list, "VIPs held or owned here" },
+	{ "net.vip.cluster", HHAD_PRIV_READ, net_verb_vip_cluster,
+	  "VIPs held in the cluster: here, and what live peers say in their heartbeats" },
 	{ "net.arp", HHAD_PRIV_ADMIN, net_verb_arp, "announce {\"address\", \"dev\", \"count\", \"interval_ms\"}" },
 	{ NULL, 0, NULL, NULL },
 };

@@ -25,7 +25,7 @@ static const struct {
 	[MON_SRC_LOAD] = { "run.load", "load" },
 	[MON_SRC_MEMBERS] = { "net.members", "members" },
 	[MON_SRC_DISK] = { "disk.status", "disk" },
-	[MON_SRC_VIPS] = { "net.vip.list", "vips" },
+	[MON_SRC_VIPS] = { "net.vip.cluster", "vips" },
 	/* The failover manager's verb; until it exists hhad answers "unknown command". */
 	[MON_SRC_GROUPS] = { "manager.groups", "groups" },
 };
@@ -480,7 +480,9 @@ static void add_vip(struct mon_snapshot *s, json_object *e, const char *name)
 	} else if (boolean(FIELD(e, "held", "here"))) {
 		snprintf(v->holder, sizeof(v->holder), "%s", s->self_name);
 	}
-	if (boolean(FIELD(e, "dadfailed")))
+	if (boolean(FIELD(e, "conflict")))
+		snprintf(v->note, sizeof(v->note), "CONFLICT: held twice");
+	else if (boolean(FIELD(e, "dadfailed")))
 		snprintf(v->note, sizeof(v->note), "DAD failed");
 	else if (boolean(FIELD(e, "tentative")))
 		snprintf(v->note, sizeof(v->note), "tentative");

@@ -27,7 +27,7 @@ enum mon_source {
 	MON_SRC_LOAD,    /* run.load: load vectors */
 	MON_SRC_MEMBERS, /* net.members: node and link states */
 	MON_SRC_DISK,    /* disk.status: replicated resources */
-	MON_SRC_VIPS,    /* net.vip.list: virtual addresses */
+	MON_SRC_VIPS,    /* net.vip.cluster: virtual addresses and who holds them */
 	MON_SRC_GROUPS,  /* resource groups of the failover manager */
 	MON_SRC_COUNT,
 };

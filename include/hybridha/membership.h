@@ -32,7 +32,7 @@ enum hha_member_state {
 	HHA_MEMBER_DOWN,     /* links only: our carrier on that link is gone */
 };
 
-/* Heartbeat payload types (TLV types); 16 and up are free for applications. */
+/* Heartbeat payload types (TLV types); 17 and up are free for applications. */
 enum {
 	HHA_PAYLOAD_LOAD = 1,      /* load vector (lib/run) */
 	HHA_PAYLOAD_RESOURCES = 2, /* resource states (disk / failover manager) */
@@ -40,7 +40,8 @@ enum {
 	HHA_PAYLOAD_PING = 4,      /* ping nodes reached (membership) */
 	HHA_PAYLOAD_ECHO = 5,      /* the receiver's incarnation as the sender knows it (membership) */
 	/* 5..15 are reserved for membership. */
-	HHA_PAYLOAD_FIRST_FREE = 16,
+	HHA_PAYLOAD_VIPS = 16,     /* VIPs the node holds (hhad's net module) */
+	HHA_PAYLOAD_FIRST_FREE = 17,
 };
 
 #define HHA_MEMBERSHIP_MAX_LINKS 8

@@ -19,4 +19,6 @@ libhha_internal_la_SOURCES += \
 	lib/net/ping.c \
 	lib/net/ping.h \
 	lib/net/vip.c \
+	lib/net/vip-payload.c \
+	lib/net/vip-payload.h \
 	$(NULL)

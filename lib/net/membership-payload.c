@@ -11,7 +11,7 @@
 
 static bool reserved_type(uint8_t type)
 {
-	return type >= HHA_PAYLOAD_LEASE && type < HHA_PAYLOAD_FIRST_FREE;
+	return type >= HHA_PAYLOAD_LEASE && type <= 15; /* membership's own (membership.h) */
 }
 
 static size_t payload_size(const struct hha_membership *m, uint8_t skip_type)

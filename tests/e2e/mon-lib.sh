@@ -94,9 +94,9 @@ EOF
  {"name":"r1","role":"Secondary","peer_role":"Primary","cstate":"Connected","disk":"UpToDate","peer_disk":"UpToDate","oos_bytes":0}
 ]}
 EOF
-	# net.vip.list: the addresses this node holds or owns.
-	echo '[{"address":"192.0.2.10/24","dev":"eth0","held":true,"owned":true},{"address":"2001:db8::10/64","dev":"eth0","held":false,"owned":true}]' \
-		> "$d/net.vip.list.json.new"
+	# net.vip.cluster: the addresses every live node holds, as heartbeats tell.
+	echo '[{"address":"192.0.2.10/24","dev":"eth0","holder":"n1","holder_id":1},{"address":"198.51.100.7/24","dev":"eth1","holder":"n2","holder_id":2},{"address":"2001:db8::10/64","dev":"eth0","held":false,"owned":true},{"address":"198.51.100.9/24","dev":"eth1","holder":"n2","holder_id":2,"conflict":true},{"address":"198.51.100.9/24","dev":"eth1","holder":"n3","holder_id":3,"conflict":true}]' \
+		> "$d/net.vip.cluster.json.new"
 	# Renamed into place: the fake reads them at every request.
 	for f in "$d"/*.new; do mv "$f" "${f%.new}"; done
 }

@@ -39,13 +39,15 @@ expect '"node": "n1"'
 expect '"load_per_cpu": 0\.97'
 expect '"state": "late"'
 expect '"holder": "n1"'
+expect '"holder": "n2"'
+expect 'CONFLICT: held twice'
 
 # A module this hhad does not have, one that refuses: shown, not fatal.
 rm "$tmp/data/disk.status.json"
-echo "13 Permission denied for the test" > "$tmp/data/net.vip.list.err"
+echo "13 Permission denied for the test" > "$tmp/data/net.vip.cluster.err"
 "$mon" --socket "$tmp/sock" --once > "$tmp/out" || fail "--once with a missing module"
 expect "not available \(this hhad has no \`disk.status'\)"
-expect 'not available \(net\.vip\.list: Permission denied for the test\)'
+expect 'not available \(net\.vip\.cluster: Permission denied for the test\)'
 "$mon" --socket "$tmp/sock" --json > "$tmp/out"
 expect '"reason": "unknown command"'
 

@@ -15,6 +15,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz-mon-snapshot \
 	tests/fuzz/fuzz-nbd-server \
 	tests/fuzz/fuzz-hb \
+	tests/fuzz/fuzz-vip-payload \
 	$(NULL)
 
 FUZZ_CFLAGS = $(HHA_INTERNAL_CFLAGS)
@@ -75,6 +76,11 @@ tests_fuzz_fuzz_hb_SOURCES = tests/fuzz/fuzz-hb.c
 tests_fuzz_fuzz_hb_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_hb_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_hb_LDADD = $(FUZZ_LIBS)
+
+tests_fuzz_fuzz_vip_payload_SOURCES = tests/fuzz/fuzz-vip-payload.c
+tests_fuzz_fuzz_vip_payload_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_vip_payload_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_vip_payload_LDADD = $(FUZZ_LIBS)
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run-fuzzers.sh
 

@@ -219,7 +219,7 @@ static void test_tables(void **state)
 	mon_snapshot_unavailable(&f->s, MON_SRC_DISK, true, "unknown command");
 	mon_snapshot_unavailable(&f->s, MON_SRC_VIPS, false, "Permission denied");
 	draw(f);
-	assert_shows(f, "virtual addresses: not available (net.vip.list: Permission denied)");
+	assert_shows(f, "virtual addresses: not available (net.vip.cluster: Permission denied)");
 	assert_true(mon_ui_key(&f->ui, &f->s, 'r'));
 	draw(f);
 	assert_shows(f, "replication: not available (this hhad has no `disk.status'");
