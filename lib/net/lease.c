@@ -82,8 +82,13 @@ void hb_lease_witness_init(struct hb_lease_witness *w, int64_t now, int64_t dur_
 	w->state = HB_WITNESS_QUIET;
 	w->dur_ms = dur_ms;
 	w->quiet_until = now + dur_ms + hb_lease_margin(dur_ms);
-	/* Epochs never repeat across witness restarts: the incarnation is in the top bits. */
-	w->epoch = incarnation << 24;
+	/*
+	 * Epochs never repeat across witness restarts: the incarnation (wall-clock
+	 * ms at start, about 2^41 today) in the top 44 bits, 2^20 grants per life
+	 * below it. Shifting the whole incarnation by more would overflow 64 bits
+	 * and lose the very bits that tell two lives apart.
+	 */
+	w->epoch = (incarnation & HB_LEASE_INC_MASK) << HB_LEASE_GRANT_BITS;
 }
 
 void hb_lease_witness_tick(struct hb_lease_witness *w, int64_t now)

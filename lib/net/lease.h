@@ -19,6 +19,10 @@ enum hb_lease_kind {
 	HB_LEASE_GRANT = 2,   /* witness -> everyone: who holds it, answering which request */
 };
 
+/* A witness's epochs: its incarnation's low 44 bits, then a 20-bit grant counter. */
+#define HB_LEASE_GRANT_BITS 20
+#define HB_LEASE_INC_MASK ((UINT64_C(1) << (64 - HB_LEASE_GRANT_BITS)) - 1)
+
 #define HB_LEASE_REQ_LEN 12
 #define HB_LEASE_GRANT_LEN 28
 

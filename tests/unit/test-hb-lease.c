@@ -70,6 +70,8 @@ static void test_grant_renew_expire(void **state)
 	/* The holder counts from its send time, minus the margin. */
 	assert_int_equal(a.valid_until, DUR + margin + DUR - margin);
 	/* Another node is refused while it is held; renewals extend it for the holder only. */
+	/* The witness's incarnation is in the epoch's top bits, whole. */
+	assert_int_equal(w.epoch >> HB_LEASE_GRANT_BITS, 7);
 	exchange(&w, &b, 2, 1, 1, DUR + margin + 50, DUR + margin + 60);
 	assert_false(hb_lease_client_held(&b, DUR + margin + 60));
 	assert_int_equal(b.holder, 1);
@@ -86,7 +88,7 @@ static void test_grant_renew_expire(void **state)
 	exchange(&w, &b, 2, 1, 3, 6005 + DUR + margin, 6005 + DUR + margin);
 	assert_true(hb_lease_client_held(&b, 6005 + DUR + margin));
 	assert_int_equal(w.holder, 2);
-	assert_true(b.epoch > 7ULL << 24);
+	assert_true(b.epoch > 7ULL << HB_LEASE_GRANT_BITS);
 	/* The old holder hears the new grant and drops any hope at once. */
 	struct hb_lease_msg g;
 	hb_lease_witness_msg(&w, 6005 + DUR + margin, &g);
@@ -99,6 +101,30 @@ static void test_grant_renew_expire(void **state)
  * and the witness's fast by the same. In real time, the holder must stop
  * before the witness regrants.
  */
+/* Wall-clock incarnations (ms since 1970, ~2^41): epochs of successive lives stay apart and ordered. */
+static void test_epochs_across_lives(void **state)
+{
+	static const uint64_t inc[] = { 1795000000000ULL, 1795000000001ULL, 1795000004321ULL,
+					(UINT64_C(1) << 44) - 1 };
+	uint64_t prev = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inc) / sizeof(inc[0]); i++) {
+		struct hb_lease_witness w;
+		struct hb_lease_client a;
+		int64_t t = DUR + hb_lease_margin(DUR);
+
+		hb_lease_witness_init(&w, 0, DUR, inc[i]);
+		hb_lease_client_init(&a);
+		hb_lease_client_want(&a, true);
+		exchange(&w, &a, 1, 1, 1, t, t + 10);
+		assert_int_equal(w.state, HB_WITNESS_HELD);
+		assert_int_equal(w.epoch >> HB_LEASE_GRANT_BITS, inc[i]);
+		assert_true(w.epoch > prev);
+		prev = w.epoch;
+	}
+}
+
 static void test_skew(void **state)
 {
 	struct hb_lease_witness w;
@@ -148,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_grant_renew_expire),
+		cmocka_unit_test(test_epochs_across_lives),
 		cmocka_unit_test(test_skew),
 		cmocka_unit_test(test_release_and_reorder),
 	};
