@@ -25,18 +25,31 @@ static PAIRLIB void complete(struct hha_nbd_req *req, int err)
 	(void)req;
 }
 
+/*
+ * A port to listen on, below the kernel's ephemeral range (32768 and up by
+ * default): a port bind(0) hands out is one an outgoing connect() of the
+ * peer may take next, and the listener's bind then fails with EADDRINUSE.
+ */
 static PAIRLIB int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	static unsigned next;
 
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	if (!next)
+		next = (unsigned)getpid() * 7919u + (unsigned)hha_now_ms();
+	for (int tries = 0; tries < 1000; tries++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), port = 20000 + (int)(next++ * 2654435761u % 12000u);
+
+		assert_true(fd >= 0);
+		a.sin_port = htons((uint16_t)port);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(fd);
+			return port;
+		}
+		close(fd);
+	}
+	fail_msg("no free port in 20000..31999");
+	return -1;
 }
 
 static PAIRLIB void node_init_size(struct node *n, const char *name, uint64_t size);
