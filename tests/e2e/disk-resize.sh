@@ -98,7 +98,7 @@ grow_both r0 32M
 lab_hhad_kill n2
 lab_hhad_start n2
 check "after kill -9, attach finds the metadata at the old end" up n2 r0 7810
-check "  ...and says so" grep -q "metadata found at the old end" "$LAB_DIR/n2/hhad.log"
+check "  ...at the place its state file recorded" grep -q "metadata found at the place .*/disk-r0.md recorded" "$LAB_DIR/n2/hhad.log"
 check "in sync" dk n1 r0 wait-sync -t 30
 check "then resize" dk n1 r0 resize
 check "in sync" dk n1 r0 wait-sync -t 30
