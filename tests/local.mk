@@ -177,6 +177,7 @@ SHELL_TESTS = \
 	tests/e2e/disk-protocols.sh \
 	tests/e2e/disk-fs.sh \
 	tests/e2e/disk-resize.sh \
+	tests/e2e/disk-resize-faults.sh \
 	tests/e2e/disk-sync.sh \
 	tests/e2e/disk-faults.sh \
 	tests/e2e/disk-many.sh \

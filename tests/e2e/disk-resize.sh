@@ -7,7 +7,7 @@
 # a new NBD client sees the new size and writes at its end, both stores end
 # identical and the pattern survived the metadata's move. A restart of both
 # hhads reconnects without a sync; a kill -9 between the grow and the
-# resize finds the metadata at the old end. Then the same with external
+# resize finds the metadata where hhad recorded it. Then the same with external
 # metadata (the metadata file grows).
 set -u
 . "$(dirname "$0")/disk-lib.sh"
