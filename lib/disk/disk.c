@@ -309,51 +309,6 @@ static bool is_internal(const char *meta)
 	return !meta || !*meta || strcmp(meta, "internal") == 0;
 }
 
-void hha_disk_record_md(struct hha_disk *d)
-{
-	struct hha_md_hint h, old;
-
-	if (!d->state_file[0] || d->md_fd != d->fd)
-		return;
-	hha_md_hint_from_sb(&d->sb, &h);
-	if (hha_md_hint_load(d->state_file, &old) == 0 && !memcmp(&old, &h, sizeof(h)))
-		return;
-	if (hha_md_hint_save(d->state_file, &h) < 0)
-		hha_warn(d->ctx, "disk", "%s: cannot record where the metadata lies: %s", d->name, hha_last_error());
-}
-
-/* Internal metadata: at the end of the store, else where the state file
- * says, else searched for; only ever this resource's. */
-static int locate(struct hha_disk *d, const struct hha_disk_attach_opts *o, uint64_t msize,
-		  struct hha_md_read_info *info, uint64_t *mend, uint64_t bsize)
-{
-	const char *sf = o->struct_size > offsetof(struct hha_disk_attach_opts, state_file) ? o->state_file : NULL;
-	struct hha_md_want want = { .name = d->name, .hint_path = sf && *sf ? sf : NULL };
-	struct hha_md_hint hint;
-	enum hha_md_found found;
-	int r;
-
-	if (want.hint_path) {
-		r = hha_md_hint_load(want.hint_path, &hint);
-		if (r == 0)
-			want.hint = &hint;
-		else if (r != -ENOENT)
-			hha_warn(d->ctx, "disk", "%s: %s; ignored", d->name, hha_last_error());
-	}
-	if ((r = hha_md_locate(d->md_fd, msize, &want, &d->sb, info, mend, &found)) < 0)
-		return r;
-	if (found == HHA_MD_FOUND_HINT)
-		hha_notice(d->ctx, "disk", "%s: metadata found at the place %s recorded (%llu bytes in): the store "
-			   "grew by %llu bytes since; `resize' puts them to use", d->name, want.hint_path,
-			   (unsigned long long)*mend, (unsigned long long)((bsize & ~4095ull) - *mend));
-	else if (found == HHA_MD_FOUND_SCAN)
-		hha_notice(d->ctx, "disk", "%s: metadata found at the old end of %s (%llu bytes in), by a search%s: "
-			   "the store grew by %llu bytes since; `resize' puts them to use", d->name, o->backing,
-			   (unsigned long long)*mend, want.hint ? " (the recorded place did not hold it)" : "",
-			   (unsigned long long)((bsize & ~4095ull) - *mend));
-	return 0;
-}
-
 HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_opts *o)
 {
 	struct hha_md_read_info info;
@@ -380,7 +335,7 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 		return hha_error_wrap(r, __func__);
 	}
 	if (is_internal(o->meta))
-		r = locate(d, o, msize, &info, &mend, bsize);
+		r = hha_disk_md_locate(d, o, msize, &info, &mend, bsize);
 	else
 		r = hha_md_read(d->md_fd, msize, &d->sb, &info);
 	if (r < 0) {

@@ -393,8 +393,11 @@ bool hha_disk_cs_event(struct hha_disk *d, enum hha_cs_event ev);
 bool hha_disk_ds_event(struct hha_disk *d, enum hha_ds_event ev);
 /* Our STATE (d->lock held). */
 void hha_disk_fill_state(struct hha_disk *d, struct hha_wire_state *s);
-/* Record where internal metadata lies in d->state_file, if it changed (d->lock held). */
+/* mdhint.c: record where internal metadata lies in d->state_file, if it changed (d->lock held). */
 void hha_disk_record_md(struct hha_disk *d);
+/* Attach's search for internal metadata: the end, the record, the search (mdhint.c). */
+int hha_disk_md_locate(struct hha_disk *d, const struct hha_disk_attach_opts *o, uint64_t msize,
+		       struct hha_md_read_info *info, uint64_t *mend, uint64_t bsize);
 /* Write the superblock (d->lock held). */
 int hha_disk_md_write(struct hha_disk *d);
 /* Primary without peer: make a new current id (d->lock held). */
