@@ -31,6 +31,7 @@ UNIT_TESTS = \
 	tests/unit/test-disk-pair \
 	tests/unit/test-disk-al \
 	tests/unit/test-disk-resize \
+	tests/unit/test-disk-settle \
 	tests/unit/test-resync-model \
 	tests/unit/test-resync-pair \
 	tests/unit/test-mon-draw \
@@ -91,6 +92,10 @@ tests_unit_test_disk_pair_LDADD = $(UNIT_LIBS)
 tests_unit_test_disk_resize_SOURCES = tests/unit/test-disk-resize.c tests/unit/test-disk-pairlib.h
 tests_unit_test_disk_resize_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_disk_resize_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_settle_SOURCES = tests/unit/test-disk-settle.c tests/unit/test-disk-pairlib.h
+tests_unit_test_disk_settle_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_settle_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_al_SOURCES = tests/unit/test-disk-al.c
 tests_unit_test_disk_al_CFLAGS = $(UNIT_CFLAGS)
@@ -172,6 +177,7 @@ SHELL_TESTS = \
 	tests/e2e/disk-protocols.sh \
 	tests/e2e/disk-fs.sh \
 	tests/e2e/disk-resize.sh \
+	tests/e2e/disk-resize-faults.sh \
 	tests/e2e/disk-sync.sh \
 	tests/e2e/disk-faults.sh \
 	tests/e2e/disk-many.sh \

@@ -125,6 +125,7 @@ static int verb_create_md(void *state, struct hhad_req *req, json_object *args)
 	o.al_extents = (unsigned)al;
 	if ((e = hha_disk_create_md(hhad_ctx(m->d), &o, &info)) < 0)
 		return lib_fail(req, NULL, e);
+	disk_forget_md(m, o.name); /* new metadata, a new id: the old record is void */
 	res = json_object_new_object();
 	json_object_object_add(res, "resource", json_object_new_string(o.name));
 	json_object_object_add(res, "backing", json_object_new_string(o.backing));
@@ -299,6 +300,15 @@ static int verb_verify(void *state, struct hhad_req *req, json_object *args)
 	return reply_status(req, r);
 }
 
+/* The client of a deferred disk.resize went away: the resize goes on. */
+static void resize_cancel(struct hhad_req *req, void *ud)
+{
+	struct dres *r = ud;
+
+	(void)req;
+	r->rz_req = NULL;
+}
+
 static int verb_resize(void *state, struct hhad_req *req, json_object *args)
 {
 	struct hha_disk_resize_opts o = { .struct_size = sizeof(o) };
@@ -310,9 +320,15 @@ static int verb_resize(void *state, struct hhad_req *req, json_object *args)
 	    (e = arg_bool(args, "assume_peer_has_space", &o.assume_peer_has_space)) < 0)
 		return e;
 	o.size = (uint64_t)size;
-	if ((e = hha_disk_resize(r->d, &o)) < 0)
+	if ((e = hha_disk_resize_start(r->d, &o)) < 0)
 		return lib_fail(req, r, e);
-	return reply_status(req, r);
+	if (e == 0)
+		return reply_status(req, r);
+	/* The peer's part runs on the resource's threads while the loop goes
+	 * on (heartbeats, other verbs): the answer waits for resize-done. */
+	r->rz_req = req;
+	hhad_req_defer(req, resize_cancel, r);
+	return 0;
 }
 
 static int verb_disconnect(void *state, struct hhad_req *req, json_object *args)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/conf.h"
 #include "core/internal.h"
@@ -115,7 +116,18 @@ static void event_cb(struct hha_disk *d, const struct hha_disk_event *ev, void *
 		json_object_object_add(o, "old_size", json_object_new_int64((int64_t)ev->old_size));
 		json_object_object_add(o, "new_size", json_object_new_int64((int64_t)ev->new_size));
 	}
+	if (strcmp(ev->what, "resize-done") == 0)
+		json_object_object_add(o, "result", json_object_new_int(ev->result));
 	hhad_emit(r->m->d, topic_of(ev->what, topic, sizeof(topic)), o, ev->message);
+	if (strcmp(ev->what, "resize-done") == 0 && r->rz_req) {
+		struct hhad_req *req = r->rz_req;
+		const char *msg = ev->message;
+		r->rz_req = NULL;
+		if (ev->result < 0)
+			hhad_req_fail(req, ev->result, "%s", msg);
+		else
+			hhad_req_reply(req, disk_status_json(r));
+	}
 }
 
 static void io_cb(struct hha_io *io, int fd, uint32_t events, void *ud)
@@ -173,6 +185,10 @@ void disk_remove(struct dres *r)
 		hhad_req_fail(r->waiters->req, -HHA_ESTATE, "%s: resource taken down", r->name);
 		waiter_free(r->waiters);
 	}
+	if (r->rz_req) {
+		hhad_req_fail(r->rz_req, -HHA_ESTATE, "%s: resource taken down during the resize", r->name);
+		r->rz_req = NULL;
+	}
 	for (pp = &r->m->list; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
@@ -185,11 +201,36 @@ void disk_remove(struct dres *r)
 	free(r);
 }
 
+/* STATE_DIR/disk-RES.md: where RES's internal metadata was last seen (lib/disk/mdhint.c). */
+static const char *md_record(struct disk_mod *m, const char *res, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/disk-%s.md", m->state_dir, res);
+
+	return n > 0 && (size_t)n < len ? buf : NULL;
+}
+
+void disk_forget_md(struct disk_mod *m, const char *res)
+{
+	char path[400];
+
+	if (md_record(m, res, path, sizeof(path)) && unlink(path) < 0 && errno != ENOENT)
+		hha_warn(hhad_ctx(m->d), "disk", "%s: cannot remove %s: %s", res, path, hha_strerror(errno));
+}
+
 int disk_do_attach(struct dres *r)
 {
 	struct hha_disk_attach_opts o = { .struct_size = sizeof(o), .backing = r->c.backing,
 					  .meta = r->c.meta[0] ? r->c.meta : NULL, .size = r->c.size };
-	int e = hha_disk_attach(r->d, &o);
+	char path[400];
+	int e;
+
+	o.state_file = md_record(r->m, r->name, path, sizeof(path));
+	if (o.state_file && (e = hha_mkdir_p(r->m->state_dir, 0700)) < 0) {
+		hha_warn(hhad_ctx(r->m->d), "disk", "%s: cannot create %s (%s): the metadata's place is not recorded",
+			 r->name, r->m->state_dir, hha_strerror(e));
+		o.state_file = NULL;
+	}
+	e = hha_disk_attach(r->d, &o);
 
 	if (e == 0)
 		r->c.attached = true;
@@ -346,6 +387,7 @@ static void read_cluster(struct disk_mod *m, const struct hha_config *cfg)
 
 	snprintf(m->run_dir, sizeof(m->run_dir), "%s", hha_json_str(cl, "run_dir") ?: "/run/hybridha");
 	snprintf(m->key_file, sizeof(m->key_file), "%s", hha_json_str(cl, "key_file") ?: "");
+	snprintf(m->state_dir, sizeof(m->state_dir), "%s", hha_json_str(cl, "state_dir") ?: "/var/lib/hybridha");
 }
 
 static int disk_init(struct hhad *d, const struct hha_config *cfg, void **state)

@@ -52,6 +52,7 @@ struct dres {
 	bool from_config;
 	struct dres_conf c;
 	struct dwaiter *waiters;
+	struct hhad_req *rz_req; /* a disk.resize answered at its resize-done event */
 };
 
 struct disk_mod {
@@ -59,6 +60,7 @@ struct disk_mod {
 	struct dres *list;
 	char run_dir[256];
 	char key_file[256];      /* cluster.key_file */
+	char state_dir[256];     /* cluster.state_dir: where each resource's metadata place is recorded */
 };
 
 struct dres *disk_find(struct disk_mod *m, const char *name);
@@ -71,6 +73,8 @@ json_object *disk_status_json(struct dres *r);
 json_object *disk_show_json(struct dres *r);
 /* Attach / export / connect with r->c (as the verbs and the config file set it). */
 int disk_do_attach(struct dres *r);
+/* Remove the record of where RES's metadata lies (after create-md). */
+void disk_forget_md(struct disk_mod *m, const char *res);
 int disk_do_export(struct dres *r);
 int disk_do_connect(struct dres *r);
 

@@ -143,6 +143,11 @@ struct hha_disk_attach_opts {
 	const char *backing;     /* backing file or block device (required) */
 	const char *meta;        /* external metadata file, or NULL / "internal" */
 	uint64_t size;           /* explicit device size (multiple of 4096, <= usable), 0 = usable */
+	/* A file where the library records where internal metadata lies (the
+	 * store's size, the area's offset, the metadata's id; replaced
+	 * atomically whenever they change) and looks first when a store grew
+	 * while nothing was attached. NULL: none (attach then searches). */
+	const char *state_file;
 };
 
 /**
@@ -397,22 +402,46 @@ struct hha_disk_resize_opts {
 };
 
 /**
- * hha_disk_resize - grow the device online after its backing store grew
- * (on both nodes). Each side re-reads its store's size; the new size is
- * @opts->size, or the largest both can hold. Internal metadata moves to the
- * store's new end (crash-safe: docs/disk.md), the bitmap grows, and only
- * the new area is copied: the primary (else this node) becomes its sync
- * source. New NBD clients see the new size; connected ones keep the old.
+ * hha_disk_resize_start - start growing the device online after its backing
+ * store grew (on both nodes), without waiting for the peer. Each side
+ * re-reads its store's size; the new size is @opts->size, or the largest
+ * both can hold. Internal metadata moves to the store's new end
+ * (crash-safe: docs/disk.md), the bitmap grows, and only the new area is
+ * copied: the primary (else this node) becomes its sync source. New NBD
+ * clients see the new size; connected ones keep the old.
  * Allowed when Connected (no sync or verify running) with both disks
  * UpToDate; with @opts->assume_peer_has_space also when not connected
- * (the new area is copied at the next connection). Blocks until both
- * sides grew or one refused (at most about twice the link's timeout).
- * Return: 0; -HHA_ESTATE (state; not connected); -EINVAL (shrinking, a
- * bad size); -ENOSPC (this store or the peer's did not grow enough: the
- * message names both sizes); -EOPNOTSUPP (the peer's hhad is too old, or
+ * (the new area is copied at the next connection).
+ *
+ * What needs the peer happens on the resource's threads: the call returns
+ * at once and the outcome arrives as one "resize-done" event from
+ * hha_disk_dispatch() (ev->result 0 or a negative code below, ev->message
+ * says why; after success the status shows the new size). Without an
+ * answer from the peer within twice the link's timeout plus 10 s, the
+ * event carries -ETIMEDOUT (the peer may still grow; the next connection
+ * settles the size, docs/disk.md).
+ *
+ * Return: 0 (done already: the size asked for is the current one, or a
+ * node that is not connected grew alone); 1 (started: a "resize-done"
+ * event follows); or at once -HHA_ESTATE (state; not connected); -EINVAL
+ * (shrinking, a bad size); -ENOSPC (this store did not grow enough: the
+ * message names its size); -EOPNOTSUPP (the peer's hhad is too old, or
  * external metadata that is not a regular file); -EBUSY (a resize is
- * running on either side); -ECONNRESET (the link broke meanwhile);
- * -ETIMEDOUT; -errno (writing the metadata).
+ * running); -errno (writing the metadata). The event's result may also be
+ * -ENOSPC (the peer's store did not grow: its size is named), -EBUSY (the
+ * peer is busy), -ECONNRESET (the link broke meanwhile) or -ETIMEDOUT.
+ */
+HHA_EXPORT int hha_disk_resize_start(struct hha_disk *d, const struct hha_disk_resize_opts *opts);
+
+/**
+ * hha_disk_resize - hha_disk_resize_start() and wait for its outcome.
+ * Blocks the calling thread until both sides grew or one refused (at most
+ * about twice the link's timeout plus 10 s), so it suits a program with
+ * no event loop of its own; a loop that must keep running (hhad, which
+ * also sends the membership heartbeats) calls hha_disk_resize_start() and
+ * waits for the "resize-done" event instead. The event is posted either way.
+ * Return: 0 once resized, or the codes of hha_disk_resize_start() and of
+ * its event (the message in hha_last_error()).
  */
 HHA_EXPORT int hha_disk_resize(struct hha_disk *d, const struct hha_disk_resize_opts *opts);
 
@@ -430,6 +459,7 @@ struct hha_disk_event {
 	enum hha_conn_state cstate;
 	enum hha_disk_state dstate, peer_dstate;
 	uint64_t old_size, new_size; /* "resized": the device size before and after, else 0 */
+	int result;              /* "resize-done": 0 or the negative error of hha_disk_resize_start() */
 };
 
 /**

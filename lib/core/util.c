@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,3 +254,34 @@ int hha_mkdir_p(const char *path, unsigned mode)
 	return 0;
 }
 
+
+int hha_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+	char tmp[4200], dir[4200];
+	int fd, dfd, r;
+
+	if (strlen(path) >= 4096)
+		return hha_error(-ENAMETOOLONG, NULL, "%s: path too long", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return hha_error(-errno, NULL, "cannot write %s: %s", tmp, hha_strerror(errno));
+	r = hha_write_full(fd, buf, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	/* The rename is the switch. */
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return hha_error(r, NULL, "cannot write %s: %s", path, hha_strerror(r));
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	r = fsync(dfd) < 0 ? -errno : 0;
+	close(dfd);
+	return r;
+}

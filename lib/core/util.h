@@ -33,6 +33,11 @@ int hha_set_cloexec(int fd, bool on);
 /* Read a whole (small) file into a NUL-terminated malloc'd buffer, at most max bytes. */
 int hha_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* Replace the file @path with @len bytes durably: written to PATH.tmp (mode
+ * 0600), fsync'd, renamed over @path, and the directory fsync'd; a crash
+ * leaves the old file or the new, whole. 0 or -errno (message set). */
+int hha_write_file_atomic(const char *path, const void *buf, size_t len);
+
 /* mkdir -p with mode for the missing parts. 0 or -errno. */
 int hha_mkdir_p(const char *path, unsigned mode);
 

@@ -209,13 +209,127 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 	return 0;
 }
 
+/*
+ * Sizes that differ at the handshake. Normally a refusal (SIZE). One case
+ * is finished instead: a resize cut between its two growths (T grew and
+ * recorded the new size as agreed, S did not; docs/disk.md, Resize).
+ * Both sides decide from the two STATEs alone, identically:
+ *
+ * | # | condition                                                  | result        |
+ * |---|------------------------------------------------------------|---------------|
+ * | 1 | SETTLE not announced by both                               | refuse        |
+ * | 2 | generation decision BLANK, SPLIT_BRAIN or UNRELATED        | refuse        |
+ * | 3 | the larger side's size is not one it agreed with a peer    | refuse        |
+ * | 4 | the smaller side's store cannot hold the larger size       | refuse        |
+ * |   | (its largest size, or an explicit attach --size)           |               |
+ * | 5 | otherwise                                                  | the smaller   |
+ * |   |                                                            | side grows    |
+ *
+ * After row 5 the grown area [smaller, larger) is marked on both sides and
+ * the sync goes as the generation decision says; when it says NONE, the
+ * primary (else the larger side, which grew first) becomes the source of a
+ * bitmap sync, so the new area is always copied in one direction.
+ */
+enum hha_settle hha_size_settle(const struct hha_size_view *me, const struct hha_size_view *peer,
+				enum hha_sync_decision dec)
+{
+	const struct hha_size_view *big = me->size > peer->size ? me : peer;
+	const struct hha_size_view *small = big == me ? peer : me;
+
+	if (me->size == peer->size)
+		return HHA_SETTLE_SAME;
+	if (!me->settle || !peer->settle)
+		return HHA_SETTLE_REFUSE;
+	if (dec == HHA_SYNC_BLANK || dec == HHA_SYNC_SPLIT_BRAIN || dec == HHA_SYNC_UNRELATED)
+		return HHA_SETTLE_REFUSE;
+	if (!big->agreed || small->max < big->size)
+		return HHA_SETTLE_REFUSE;
+	return small == me ? HHA_SETTLE_GROW_ME : HHA_SETTLE_GROW_PEER;
+}
+
+enum hha_sync_decision hha_settle_direction(const struct hha_size_view *me, const struct hha_size_view *peer,
+					    enum hha_sync_decision dec)
+{
+	bool me_source;
+
+	if (dec != HHA_SYNC_NONE)
+		return dec;
+	if (me->primary != peer->primary)
+		me_source = me->primary;
+	else
+		me_source = me->size > peer->size;
+	return me_source ? HHA_SYNC_SOURCE_BITMAP : HHA_SYNC_TARGET_BITMAP;
+}
+
+static struct hha_size_view size_view(uint64_t size, uint64_t max, bool agreed, bool primary, bool settle)
+{
+	return (struct hha_size_view){ .size = size, .max = max, .agreed = agreed, .primary = primary,
+				       .settle = settle };
+}
+
+/* The first STATE: sizes (row 5 above grows this side), then the direction
+ * (d->lock held). 0, or -ECONNREFUSED after a refusal. *grew: the device grew. */
+static int first_state(struct hha_conn *c, const struct hha_wire_state *s, uint64_t peer_size, bool *grew)
+{
+	struct hha_disk *d = c->d;
+	bool settle = c->features & HHA_WIRE_F_SETTLE;
+	struct hha_size_view me, peer;
+	struct hha_genids gme, gpeer;
+	enum hha_sync_decision dec;
+	enum hha_settle how;
+	uint64_t old = d->size;
+	char why[200];
+	int r;
+
+	gme = hha_disk_my_genids(d);
+	gpeer = peer_genids(s);
+	dec = hha_genid_resolve(&gme, &gpeer, hha_genid_decide(&gme, &gpeer));
+	me = size_view(d->size, hha_resize_max(d), d->sb.la_size && d->sb.la_size == d->size,
+		       d->role == HHA_ROLE_PRIMARY, settle);
+	peer = size_view(peer_size, s->max_size, s->sflags & HHA_WS_AGREED, s->role == HHA_ROLE_PRIMARY, settle);
+	how = hha_size_settle(&me, &peer, dec);
+	if (how == HHA_SETTLE_REFUSE)
+		return refuse(c, HHA_WR_SIZE,
+			      "size mismatch: ours is %llu bytes, the peer's %llu; attach both with a --size "
+			      "that fits both, or grow the smaller (resize --assume-peer-has-space)",
+			      (unsigned long long)d->size, (unsigned long long)peer_size);
+	if (how != HHA_SETTLE_SAME) {
+		dec = hha_settle_direction(&me, &peer, dec);
+		hha_notice(d->ctx, "disk", "%s: finishing an interrupted resize: both sides settle on %llu bytes "
+			   "(ours %llu, the peer's %llu); the new area goes %s", d->name,
+			   (unsigned long long)HHA_MAX(d->size, peer_size), (unsigned long long)d->size,
+			   (unsigned long long)peer_size,
+			   dec == HHA_SYNC_SOURCE_BITMAP || dec == HHA_SYNC_SOURCE_FULL ? "to the peer" : "from the peer");
+	}
+	if (how == HHA_SETTLE_GROW_ME) {
+		bool source = dec == HHA_SYNC_SOURCE_BITMAP || dec == HHA_SYNC_SOURCE_FULL;
+		if ((r = hha_resize_settle(d, peer_size, source, why, sizeof(why))) < 0)
+			return refuse(c, HHA_WR_SIZE, "size mismatch: ours is %llu bytes, the peer's %llu, and "
+				      "growing to it failed: %s", (unsigned long long)old,
+				      (unsigned long long)peer_size, why);
+		*grew = true;
+	} else if (how == HHA_SETTLE_GROW_PEER) {
+		/* Our copy of the grown area was marked when we grew; mark it
+		 * again (a resync may have cleared it since), and if we send
+		 * it, keep sending it at later connections until it is done. */
+		hha_bitmap_set_range(&d->bm, peer_size, d->size - peer_size);
+		if (dec == HHA_SYNC_SOURCE_BITMAP)
+			hha_disk_push_marks(d, false);
+	}
+	hha_info(d->ctx, "disk", "%s: peer is %s/%s; ids %016llx/%016llx vs %016llx/%016llx: %s", d->name,
+		 hha_disk_role_name(s->role), hha_disk_state_name(s->disk), (unsigned long long)gme.current,
+		 (unsigned long long)gme.bitmap, (unsigned long long)gpeer.current, (unsigned long long)gpeer.bitmap,
+		 hha_sync_decision_name(dec));
+	return apply_decision(c, dec, true);
+}
+
 int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 {
 	struct hha_disk *d = c->d;
 	struct hha_genids me, peer;
 	enum hha_sync_decision dec;
 	uint64_t peer_size;
-	bool first;
+	bool first, grew = false;
 	int r = 0;
 
 	pthread_mutex_lock(&d->lock);
@@ -252,22 +366,7 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 		goto out;
 	}
 	if (first) {
-		if (peer_size != d->size) {
-			r = refuse(c, HHA_WR_SIZE,
-				   "size mismatch: ours is %llu bytes, the peer's %llu; attach both with a --size "
-				   "that fits both, or grow the smaller (resize --assume-peer-has-space)",
-				   (unsigned long long)d->size, (unsigned long long)peer_size);
-			goto out;
-		}
-		me = hha_disk_my_genids(d);
-		peer = peer_genids(s);
-		dec = hha_genid_resolve(&me, &peer, hha_genid_decide(&me, &peer));
-		hha_info(d->ctx, "disk", "%s: peer is %s/%s; ids %016llx/%016llx vs %016llx/%016llx: %s",
-			 d->name, hha_disk_role_name(s->role), hha_disk_state_name(s->disk),
-			 (unsigned long long)me.current, (unsigned long long)me.bitmap,
-			 (unsigned long long)peer.current, (unsigned long long)peer.bitmap,
-			 hha_sync_decision_name(dec));
-		r = apply_decision(c, dec, true);
+		r = first_state(c, s, peer_size, &grew);
 		if (r < 0)
 			goto out;
 		d->linked = true;
@@ -305,5 +404,7 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 			    hha_disk_state_name(s->disk));
 out:
 	pthread_mutex_unlock(&d->lock);
+	if (grew)
+		hha_export_resized(d);
 	return r;
 }

@@ -83,6 +83,19 @@ void hha_disk_post_resized(struct hha_disk *d, uint64_t old_size, uint64_t new_s
 	post(d, e);
 }
 
+void hha_disk_post_resize_done(struct hha_disk *d, int result, const char *msg)
+{
+	struct hha_devent *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return;
+	snprintf(e->what, sizeof(e->what), "resize-done");
+	snprintf(e->message, sizeof(e->message), "%s: %s", d->name, msg);
+	e->result = result;
+	e->new_size = d->size;
+	post(d, e);
+}
+
 bool hha_disk_cs_event(struct hha_disk *d, enum hha_cs_event ev)
 {
 	int next = hha_cstate_next(d->cstate, ev);
@@ -321,17 +334,15 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 		close_backing(d);
 		return hha_error_wrap(r, __func__);
 	}
-	r = is_internal(o->meta) ? hha_md_find(d->md_fd, msize, &d->sb, &info, &mend)
-				 : hha_md_read(d->md_fd, msize, &d->sb, &info);
+	if (is_internal(o->meta))
+		r = hha_disk_md_locate(d, o, msize, &info, &mend, bsize);
+	else
+		r = hha_md_read(d->md_fd, msize, &d->sb, &info);
 	if (r < 0) {
 		close_backing(d);
 		return hha_error(r, __func__, "%s: %s", is_internal(o->meta) ? o->backing : o->meta,
 				 hha_last_error());
 	}
-	if (is_internal(o->meta) && mend < (bsize & ~4095ull))
-		hha_notice(d->ctx, "disk", "%s: metadata found at the old end of %s (%llu bytes in): the store grew "
-			   "by %llu bytes since; `resize' puts them to use", d->name, o->backing,
-			   (unsigned long long)mend, (unsigned long long)((bsize & ~4095ull) - mend));
 	if (info.other_bad)
 		hha_warn(d->ctx, "disk", "%s: one metadata slot is corrupt (%s); using the other (gen %llu)",
 			 d->name, info.other_why ? info.other_why : "?", (unsigned long long)d->sb.gen);
@@ -374,6 +385,10 @@ HHA_EXPORT int hha_disk_attach(struct hha_disk *d, const struct hha_disk_attach_
 	pthread_mutex_lock(&d->lock);
 	snprintf(d->backing, sizeof(d->backing), "%s", o->backing);
 	snprintf(d->meta, sizeof(d->meta), "%s", is_internal(o->meta) ? "internal" : o->meta);
+	snprintf(d->state_file, sizeof(d->state_file), "%s",
+		 o->struct_size > offsetof(struct hha_disk_attach_opts, state_file) && o->state_file
+		 ? o->state_file : "");
+	hha_disk_record_md(d);
 	d->want_size = o->size;
 	/* Without an explicit size, the last size agreed with the peer (below
 	 * the usable size after a resize to less than the store holds). */
@@ -686,10 +701,12 @@ static int64_t bm_due(const struct hha_disk *d)
 
 HHA_EXPORT int64_t hha_disk_next_deadline(const struct hha_disk *d)
 {
-	int64_t bm = bm_due(d);
+	int64_t bm = bm_due(d), rz = __atomic_load_n(&d->rz_deadline_ms, __ATOMIC_RELAXED);
 
 	/* Harmless when Diskless: dispatch then only re-arms. */
-	return d->linked && d->next_ep_ms < bm ? d->next_ep_ms : bm;
+	if (d->linked && d->next_ep_ms < bm)
+		bm = d->next_ep_ms;
+	return rz && rz < bm ? rz : bm;
 }
 
 static void bm_flush_job(struct hha_disk *d, struct hha_job *j)
@@ -739,7 +756,7 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 	while (list) {
 		struct hha_devent *e = list;
 		struct hha_disk_event ev = { .what = e->what, .message = e->message, .old_size = e->old_size,
-					     .new_size = e->new_size };
+					     .new_size = e->new_size, .result = e->result };
 		list = e->next;
 		pthread_mutex_lock(&d->lock);
 		ev.role = d->role;
@@ -755,6 +772,7 @@ HHA_EXPORT int hha_disk_dispatch(struct hha_disk *d)
 	/* The application's write rate while not syncing: the resync
 	 * controller's baseline. */
 	app_baseline(d);
+	hha_resize_tick(d);
 	/* Writes the peer acknowledged but may not have flushed: a barrier
 	 * once a second bounds what a crash of its node leaves to resync. */
 	if (hha_now_ms() >= d->next_ep_ms) {

@@ -180,6 +180,7 @@ struct hha_epoch {
 struct hha_devent {
 	struct hha_devent *next;
 	uint64_t old_size, new_size; /* "resized" */
+	int result;                  /* "resize-done" */
 	char what[32];
 	char message[256];
 };
@@ -235,6 +236,7 @@ struct hha_disk {
 	int64_t last_refusal_ms;
 
 	/* backing store */
+	char state_file[256];     /* where the metadata's place is recorded ("" none; mdhint.c) */
 	int fd, md_fd;            /* md_fd == fd for internal metadata */
 	bool is_blockdev;
 	char backing[256], meta[256];
@@ -322,6 +324,8 @@ struct hha_disk {
 	uint64_t rz_next_seq;
 	uint64_t rz_want;         /* the size asked for, 0 = the largest */
 	int rz_result;            /* the outcome for the waiting caller (1 = pending) */
+	bool rz_caller;           /* started by hha_disk_resize_start(): a resize-done event is owed */
+	int64_t rz_deadline_ms;   /* ...and it fails with -ETIMEDOUT after this (CLOCK_MONOTONIC) */
 	char rz_msg[200];
 	bool al_paused, al_busy;  /* the activity log's thread is held / in a transaction */
 
@@ -381,12 +385,19 @@ static inline void hha_ts_in(struct timespec *ts, int64_t ms)
 /* disk.c */
 /* A "resized" event with the sizes before and after. */
 void hha_disk_post_resized(struct hha_disk *d, uint64_t old_size, uint64_t new_size);
+/* The outcome of a resize the caller started: 0 or -errno, and why (d->lock held). */
+void hha_disk_post_resize_done(struct hha_disk *d, int result, const char *msg);
 void hha_disk_post_event(struct hha_disk *d, const char *what, const char *fmt, ...) HHA_PRINTF(3, 4);
 /* Apply a state event under d->lock; logs and posts an event. false if not allowed. */
 bool hha_disk_cs_event(struct hha_disk *d, enum hha_cs_event ev);
 bool hha_disk_ds_event(struct hha_disk *d, enum hha_ds_event ev);
 /* Our STATE (d->lock held). */
 void hha_disk_fill_state(struct hha_disk *d, struct hha_wire_state *s);
+/* mdhint.c: record where internal metadata lies in d->state_file, if it changed (d->lock held). */
+void hha_disk_record_md(struct hha_disk *d);
+/* Attach's search for internal metadata: the end, the record, the search (mdhint.c). */
+int hha_disk_md_locate(struct hha_disk *d, const struct hha_disk_attach_opts *o, uint64_t msize,
+		       struct hha_md_read_info *info, uint64_t *mend, uint64_t bsize);
 /* Write the superblock (d->lock held). */
 int hha_disk_md_write(struct hha_disk *d);
 /* Primary without peer: make a new current id (d->lock held). */
@@ -574,9 +585,38 @@ void hha_disk_set_complete(struct hha_disk *d, void (*fn)(struct hha_nbd_req *re
 /* verify.c: the verify fields of the status (d->lock held). */
 void hha_verify_status(struct hha_disk *d, struct hha_disk_status *st);
 
+/* decide.c: sizes that differ at the handshake (the table is there). */
+struct hha_size_view {
+	uint64_t size;           /* the size this side runs at */
+	uint64_t max;            /* the largest it can grow to now */
+	bool agreed;             /* @size is the size it last agreed with a peer */
+	bool primary;
+	bool settle;             /* both sides announced HHA_WIRE_F_SETTLE */
+};
+enum hha_settle {
+	HHA_SETTLE_SAME,         /* equal sizes */
+	HHA_SETTLE_REFUSE,       /* size mismatch: a person decides */
+	HHA_SETTLE_GROW_ME,      /* this side grows to the peer's size */
+	HHA_SETTLE_GROW_PEER,    /* the peer grows to ours */
+};
+enum hha_settle hha_size_settle(const struct hha_size_view *me, const struct hha_size_view *peer,
+				enum hha_sync_decision dec);
+/* After a settle: NONE becomes a bitmap sync from the primary, else from the larger side. */
+enum hha_sync_decision hha_settle_direction(const struct hha_size_view *me, const struct hha_size_view *peer,
+					    enum hha_sync_decision dec);
+
 /* resize.c */
 int hha_resize_rx(struct hha_conn *c, const struct hha_wire_hdr *h, const uint8_t *payload);
 void hha_resize_link_lost(struct hha_disk *d); /* d->lock held */
+/* A resize started by the caller that got no answer in time fails (dispatch; d->lock not held). */
+void hha_resize_tick(struct hha_disk *d);
+/* The largest size this side could grow to now (d->lock held): its size
+ * when it cannot grow or has an explicit size. */
+uint64_t hha_resize_max(struct hha_disk *d);
+/* At the first STATE: both stores hold the larger size one side recorded
+ * as agreed; the smaller side grows to it, marking the new area (@source:
+ * it will send it). d->lock held. 0 or -errno with @why. */
+int hha_resize_settle(struct hha_disk *d, uint64_t size, bool source, char *why, size_t whylen);
 /* The size of the open backing store @fd now. 0 or -errno. */
 int hha_io_store_size(int fd, bool blk, uint64_t *size);
 

@@ -22,6 +22,7 @@ libhha_internal_la_SOURCES += \
 	lib/disk/link.c \
 	lib/disk/md.c \
 	lib/disk/md.h \
+	lib/disk/mdhint.c \
 	lib/disk/mdmove.c \
 	lib/disk/mdops.c \
 	lib/disk/peer.c \

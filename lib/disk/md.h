@@ -174,6 +174,45 @@ void hha_md_history_push(struct hha_md_sb *sb, uint64_t id);
 int hha_md_find(int fd, uint64_t file_size, struct hha_md_sb *sb, struct hha_md_read_info *info, uint64_t *end);
 
 /*
+ * Where internal metadata was last seen, kept in a small file outside the
+ * store (hhad: STATE_DIR/disk-RES.md, lib/disk/mdhint.c) so that a store
+ * that grew while nothing was attached is found without a search.
+ */
+struct hha_md_hint {
+	char name[HHA_MD_NAME_MAX]; /* resource name recorded in the metadata */
+	uint64_t md_uuid;
+	uint64_t backing_size;      /* the store's size then */
+	uint64_t md_offset, md_size;
+};
+/* Read @path: 0; -ENOENT (no file); -EBADMSG (not a hint: the message says why); -errno. */
+int hha_md_hint_load(const char *path, struct hha_md_hint *h);
+/* Replace @path durably (write, fsync, rename, fsync of the directory). 0 or -errno. */
+int hha_md_hint_save(const char *path, const struct hha_md_hint *h);
+/* The hint describing @sb. */
+void hha_md_hint_from_sb(const struct hha_md_sb *sb, struct hha_md_hint *h);
+
+/* What hha_md_locate() looks for, and how it found it. */
+struct hha_md_want {
+	const char *name;              /* the resource's name ("" or NULL: any) */
+	const struct hha_md_hint *hint; /* the recorded place (NULL: none); its md_uuid must match */
+	const char *hint_path;         /* for messages */
+};
+enum hha_md_found { HHA_MD_FOUND_END, HHA_MD_FOUND_HINT, HHA_MD_FOUND_SCAN };
+
+/*
+ * hha_md_locate - hha_md_find() for one resource: the end of the store
+ * first; where it holds nothing, the place @want->hint recorded (taken only
+ * if the metadata there checks out and has the hint's id and the
+ * resource's name); then the search back from the end, which skips
+ * metadata of another identity (stale metadata in recycled space) and
+ * refuses when that is all it finds. @found says where it came from.
+ * Return: 0; -ENOENT (nothing of ours: the message says what was searched
+ * and how to recover); -EBADMSG; -HHA_EVERSION; -errno.
+ */
+int hha_md_locate(int fd, uint64_t file_size, const struct hha_md_want *want, struct hha_md_sb *sb,
+		  struct hha_md_read_info *info, uint64_t *end, enum hha_md_found *found);
+
+/*
  * Moving the metadata to a new place (online resize). The new area is
  * written completely and synced before any superblock slot there, and the
  * old area is left intact until the new superblocks are on disk, so a crash

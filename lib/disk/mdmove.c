@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,14 +54,33 @@ static bool is_hole(int fd, uint64_t lo, uint64_t hi)
 	return (uint64_t)d >= hi;
 }
 
-static int scan(int fd, uint64_t top, struct hha_md_sb *sb, struct hha_md_read_info *info, uint64_t *end)
+/* Does @sb belong to the resource @want describes (NULL: any)? */
+static bool ours(const struct hha_md_want *want, const struct hha_md_sb *sb)
+{
+	if (!want)
+		return true;
+	if (want->name && want->name[0] && sb->name[0] && strcmp(want->name, sb->name) != 0)
+		return false;
+	return !want->hint || want->hint->md_uuid == sb->md_uuid;
+}
+
+/* What a search saw, for the message when it found nothing of ours. */
+struct seen {
+	uint64_t read_bytes;
+	bool foreign;            /* complete metadata of another identity */
+	uint64_t foreign_at;
+	struct hha_md_sb foreign_sb;
+};
+
+static int scan(int fd, uint64_t top, const struct hha_md_want *want, struct hha_md_sb *sb,
+		struct hha_md_read_info *info, uint64_t *end, struct seen *seen)
 {
 	uint8_t *buf = malloc(CHUNK);
-	uint64_t hi = top, read_bytes = 0;
+	uint64_t hi = top;
 
 	if (!buf)
 		return -ENOMEM;
-	while (hi >= 2 * BLK && read_bytes < HHA_MD_SCAN_MAX) {
+	while (hi >= 2 * BLK && seen->read_bytes < HHA_MD_SCAN_MAX) {
 		uint64_t lo = hi > CHUNK ? hi - CHUNK : 0;
 		if (is_hole(fd, lo, hi)) {
 			/* A grown sparse file: skip its hole in growing steps. */
@@ -71,15 +91,23 @@ static int scan(int fd, uint64_t top, struct hha_md_sb *sb, struct hha_md_read_i
 		}
 		if (hha_pread_full(fd, buf, (size_t)(hi - lo), (off_t)lo) < 0)
 			break;
-		read_bytes += hi - lo;
+		seen->read_bytes += hi - lo;
 		for (uint64_t o = hi - BLK;; o -= BLK) {
 			const uint8_t *p = buf + (o - lo);
 			/* Slot 1 lies just below its end, slot 0 one block lower. */
 			if (memcmp(p, "HHHADM01", 8) == 0 &&
 			    (try_end(fd, o + BLK, sb, info) || (o + 2 * BLK <= top && try_end(fd, o + 2 * BLK, sb, info)))) {
-				*end = sb->md_offset + sb->md_size;
-				free(buf);
-				return 0;
+				if (ours(want, sb)) {
+					*end = sb->md_offset + sb->md_size;
+					free(buf);
+					return 0;
+				}
+				/* Someone else's: remember the first, search on below it. */
+				if (!seen->foreign) {
+					seen->foreign = true;
+					seen->foreign_at = sb->md_offset;
+					seen->foreign_sb = *sb;
+				}
 			}
 			if (o == lo)
 				break;
@@ -90,19 +118,77 @@ static int scan(int fd, uint64_t top, struct hha_md_sb *sb, struct hha_md_read_i
 	return -ENOENT;
 }
 
-int hha_md_find(int fd, uint64_t file_size, struct hha_md_sb *sb, struct hha_md_read_info *info, uint64_t *end)
+/* The metadata the hint records, if it is still there and ours. */
+static bool try_hint(int fd, uint64_t top, const struct hha_md_want *want, struct hha_md_sb *sb,
+		     struct hha_md_read_info *info)
+{
+	const struct hha_md_hint *h = want ? want->hint : NULL;
+	uint64_t end;
+
+	if (!h || h->md_size == 0 || h->md_offset > top || h->md_size > top - h->md_offset)
+		return false;
+	end = h->md_offset + h->md_size;
+	if (!try_end(fd, end, sb, info))
+		return false;
+	return sb->md_offset == h->md_offset && ours(want, sb) && !strcmp(sb->name, h->name);
+}
+
+int hha_md_locate(int fd, uint64_t file_size, const struct hha_md_want *want, struct hha_md_sb *sb,
+		  struct hha_md_read_info *info, uint64_t *end, enum hha_md_found *found)
 {
 	uint64_t top = file_size & ~(BLK - 1);
+	struct seen seen = { 0 };
+	char hint_desc[400];
 	int r = hha_md_read(fd, file_size, sb, info);
 
 	*end = top;
+	*found = HHA_MD_FOUND_END;
 	if (r == 0 || !(r == -ENOENT || (r == -EBADMSG && info->blank_slots > 0)))
 		return r;
 	/* Nothing complete at the end (and not merely corrupt there). */
-	if (top < 3 * BLK || scan(fd, top - BLK, sb, info, end) < 0)
-		return hha_error(r, __func__, "%s", r == -ENOENT ? "no metadata found (run create-md)"
-								: "both superblock slots are corrupt");
-	return 0;
+	if (try_hint(fd, top, want, sb, info)) {
+		*end = sb->md_offset + sb->md_size;
+		*found = HHA_MD_FOUND_HINT;
+		return 0;
+	}
+	if (top >= 3 * BLK && scan(fd, top - BLK, want, sb, info, end, &seen) == 0) {
+		*found = HHA_MD_FOUND_SCAN;
+		return 0;
+	}
+	if (want && want->hint)
+		snprintf(hint_desc, sizeof(hint_desc), "not at the place %s recorded (offset %llu, id %016llx)",
+			 want->hint_path ? want->hint_path : "the state file", (unsigned long long)want->hint->md_offset,
+			 (unsigned long long)want->hint->md_uuid);
+	else if (want && want->hint_path)
+		snprintf(hint_desc, sizeof(hint_desc), "no place recorded in %s", want->hint_path);
+	else
+		snprintf(hint_desc, sizeof(hint_desc), "no recorded place");
+	if (seen.foreign)
+		return hha_error(-ENOENT, __func__, "the only metadata found (at offset %llu, written for `%s', "
+				 "id %016llx) is not this resource's%s: stale metadata of another resource (recycled "
+				 "space?) is never trusted; %s. If that metadata is this resource's after all (a stale "
+				 "record), remove %s and attach again; if this store is the right one, run create-md "
+				 "(then a full sync)", (unsigned long long)seen.foreign_at,
+				 seen.foreign_sb.name, (unsigned long long)seen.foreign_sb.md_uuid,
+				 want && want->hint ? " (not the id recorded)" : "", hint_desc,
+				 want && want->hint_path ? want->hint_path : "the state file");
+	if (r == -EBADMSG)
+		return hha_error(r, __func__, "both superblock slots are corrupt");
+	if (!want)
+		return hha_error(r, __func__, "no metadata found (run create-md)");
+	return hha_error(r, __func__, "no metadata found: none at the end of the store (%llu bytes), %s, and "
+			 "none in the %llu bytes of data searched back from the end (at most %llu; holes skipped). "
+			 "If the store grew by more than that while hhad was down, shrink it back to its old size "
+			 "(the grown part holds no data yet), attach, then resize; if it never had metadata, run "
+			 "create-md", (unsigned long long)top, hint_desc, (unsigned long long)seen.read_bytes,
+			 (unsigned long long)HHA_MD_SCAN_MAX);
+}
+
+int hha_md_find(int fd, uint64_t file_size, struct hha_md_sb *sb, struct hha_md_read_info *info, uint64_t *end)
+{
+	enum hha_md_found found;
+
+	return hha_md_locate(fd, file_size, NULL, sb, info, end, &found);
 }
 
 /* One step done: go on, or stop here (tests). */

@@ -406,6 +406,12 @@ void hha_conn_send_state(struct hha_conn *c)
 	if (!si)
 		return;
 	hha_disk_fill_state(c->d, &s);
+	/* What lets the handshake finish an interrupted resize (decide.c). */
+	if (c->features & HHA_WIRE_F_SETTLE) {
+		s.max_size = hha_resize_max(c->d);
+		if (c->d->sb.la_size && c->d->sb.la_size == c->d->size)
+			s.sflags |= HHA_WS_AGREED;
+	}
 	hha_wire_state_encode(&s, (uint8_t *)(si + 1));
 	hha_conn_send(c, si);
 }

@@ -37,6 +37,21 @@
 
 #define WAIT_EXTRA_MS 10000
 
+/*
+ * Test-only hooks (environment variables of the process, read when the
+ * step comes; documented in docs/disk.md as such, never for production):
+ *   HHA_TEST_RESIZE_DELAY_MS=N   T answers a RESIZE only after N ms (at
+ *                                most 60 s): a slow peer;
+ *   HHA_TEST_RESIZE_STOP=before-grow   S takes T's agreement and stops
+ *                                there (a crash between the two growths).
+ */
+static const char *test_hook(const char *name)
+{
+	const char *v = secure_getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 /* What this node's store can hold now (d->lock held). @g: the layout for
  * it; @move: the metadata must move there. *max is the largest device. */
 static int local_layout(struct hha_disk *d, struct hha_md_geom *g, bool *move, uint64_t *max, char *why,
@@ -184,8 +199,10 @@ static int grow_local(struct hha_disk *d, uint64_t size, bool source, char *why,
 		pthread_mutex_lock(&d->bm.io_lock);
 		hha_error_clear();
 		r = d->md_fd == d->fd ? hha_md_move(&mv) : move_external(d, &nsb);
-		if (r == 0)
+		if (r == 0) {
 			d->sb = nsb;
+			hha_disk_record_md(d);
+		}
 		pthread_mutex_unlock(&d->bm.io_lock);
 		if (r < 0)
 			snprintf(why, whylen, "cannot move the metadata: %s",
@@ -219,6 +236,25 @@ static int grow_local(struct hha_disk *d, uint64_t size, bool source, char *why,
 out:
 	al_hold(d, false);
 	return r;
+}
+
+uint64_t hha_resize_max(struct hha_disk *d)
+{
+	struct hha_md_geom g;
+	uint64_t max;
+	char why[200];
+	bool move;
+
+	if (d->dstate == HHA_DS_DISKLESS || d->want_size)
+		return d->size;
+	if (local_layout(d, &g, &move, &max, why, sizeof(why)) < 0 || max < d->size)
+		return d->size;
+	return max;
+}
+
+int hha_resize_settle(struct hha_disk *d, uint64_t size, bool source, char *why, size_t whylen)
+{
+	return grow_local(d, size, source, why, whylen);
 }
 
 static bool peer_ready(struct hha_disk *d, char *why, size_t whylen)
@@ -275,6 +311,10 @@ static void finish(struct hha_disk *d, int r, const char *fmt, ...)
 	d->rz_busy = false;
 	d->rz_delegated = false;
 	d->rz_result = r;
+	if (d->rz_caller)
+		hha_disk_post_resize_done(d, r, d->rz_msg);
+	d->rz_caller = false;
+	__atomic_store_n(&d->rz_deadline_ms, 0, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&d->cond);
 }
 
@@ -321,11 +361,10 @@ static int check_own(struct hha_disk *d, uint64_t want, uint64_t *max, char *why
 	return 0;
 }
 
-HHA_EXPORT int hha_disk_resize(struct hha_disk *d, const struct hha_disk_resize_opts *o)
+HHA_EXPORT int hha_disk_resize_start(struct hha_disk *d, const struct hha_disk_resize_opts *o)
 {
 	char why[200];
 	uint64_t want, max;
-	struct timespec ts;
 	int r = 0;
 
 	if (!o || o->struct_size < sizeof(*o))
@@ -355,7 +394,9 @@ HHA_EXPORT int hha_disk_resize(struct hha_disk *d, const struct hha_disk_resize_
 				      hha_conn_state_name(d->cstate));
 			goto out;
 		}
-		/* The primary's copy of the new area goes to the peer at the next connection. */
+		/* The primary's copy of the new area goes to the peer at the
+		 * next connection. Local work only (the metadata's move), like
+		 * attach: done on the caller's thread. */
 		if ((r = grow_local(d, want ? want : max, d->role == HHA_ROLE_PRIMARY, why, sizeof(why))) < 0)
 			r = hha_error(r, __func__, "%s: %s", d->name, why);
 		goto out;
@@ -369,19 +410,54 @@ HHA_EXPORT int hha_disk_resize(struct hha_disk *d, const struct hha_disk_resize_
 		goto out;
 	}
 	propose(d, want, max, d->role != HHA_ROLE_PRIMARY && d->peer.role == HHA_ROLE_PRIMARY);
-	hha_ts_in(&ts, 2 * (int64_t)d->net.timeout_ms + WAIT_EXTRA_MS);
-	while (d->rz_result == 1)
-		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) == ETIMEDOUT)
-			break;
-	if (d->rz_result == 1)
-		r = hha_error(-ETIMEDOUT, __func__, "%s: no answer from the peer; the resize may still complete "
-			      "(see status)", d->name);
-	else if (d->rz_result < 0)
-		r = hha_error(d->rz_result, __func__, "%s: %s", d->name, d->rz_msg);
+	d->rz_caller = true;
+	__atomic_store_n(&d->rz_deadline_ms, hha_now_ms() + 2 * (int64_t)d->net.timeout_ms + WAIT_EXTRA_MS,
+			 __ATOMIC_RELAXED);
+	r = 1;
 out:
 	pthread_mutex_unlock(&d->lock);
 	if (r == 0)
 		hha_export_resized(d);
+	return r;
+}
+
+/* No answer in time (d->lock held). */
+static void timed_out(struct hha_disk *d)
+{
+	finish(d, -ETIMEDOUT, "no answer from the peer within %d ms; the resize may still complete "
+	       "(see status; the next connection settles the size)", 2 * d->net.timeout_ms + WAIT_EXTRA_MS);
+}
+
+void hha_resize_tick(struct hha_disk *d)
+{
+	int64_t dl = __atomic_load_n(&d->rz_deadline_ms, __ATOMIC_RELAXED);
+
+	if (!dl || hha_now_ms() < dl)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (d->rz_busy && d->rz_caller && d->rz_deadline_ms && hha_now_ms() >= d->rz_deadline_ms)
+		timed_out(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+HHA_EXPORT int hha_disk_resize(struct hha_disk *d, const struct hha_disk_resize_opts *o)
+{
+	struct timespec ts;
+	int r = hha_disk_resize_start(d, o);
+
+	if (r != 1)
+		return r;
+	pthread_mutex_lock(&d->lock);
+	hha_ts_in(&ts, d->rz_deadline_ms - hha_now_ms());
+	while (d->rz_result == 1)
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) == ETIMEDOUT)
+			break;
+	if (d->rz_result == 1)
+		timed_out(d);
+	r = d->rz_result;
+	if (r < 0)
+		r = hha_error(r, __func__, "%s: %s", d->name, d->rz_msg);
+	pthread_mutex_unlock(&d->lock);
 	return r;
 }
 
@@ -425,6 +501,11 @@ static void on_reply(struct hha_conn *c, uint64_t seq, uint32_t aux, const struc
 	}
 	if (z->size < d->size) {
 		finish(d, -EPROTO, "the peer answered with a smaller size (%llu)", (unsigned long long)z->size);
+		return;
+	}
+	if (test_hook("HHA_TEST_RESIZE_STOP") && !strcmp(test_hook("HHA_TEST_RESIZE_STOP"), "before-grow")) {
+		hha_warn(d->ctx, "disk", "%s: HHA_TEST_RESIZE_STOP=before-grow: the peer grew to %llu bytes, "
+			 "this side stops before growing (test hook)", d->name, (unsigned long long)z->size);
 		return;
 	}
 	if ((r = grow_local(d, z->size, true, why, sizeof(why))) < 0) {
@@ -507,6 +588,13 @@ int hha_resize_rx(struct hha_conn *c, const struct hha_wire_hdr *h, const uint8_
 		hha_conn_fail(c, "malformed %s: %s", hha_wire_type_name(h->type), why);
 		return -EPROTO;
 	}
+	if (h->type == HHA_W_RESIZE && test_hook("HHA_TEST_RESIZE_DELAY_MS")) {
+		long ms = strtol(test_hook("HHA_TEST_RESIZE_DELAY_MS"), NULL, 10);
+		hha_warn(d->ctx, "disk", "%s: HHA_TEST_RESIZE_DELAY_MS: answering RESIZE in %ld ms (test hook)",
+			 d->name, ms);
+		if (ms > 0)
+			usleep((useconds_t)HHA_MIN(ms, 60000) * 1000);
+	}
 	pthread_mutex_lock(&d->lock);
 	if (d->conn != c) {
 		pthread_mutex_unlock(&d->lock);
@@ -530,5 +618,5 @@ void hha_resize_link_lost(struct hha_disk *d)
 		return;
 	d->rz_owed = 0;
 	finish(d, -ECONNRESET, "the link to the peer broke during the resize (status shows each side's size; "
-	       "a side that grew first is refused at the reconnect: see docs/disk.md, Resize)");
+	       "if one side grew, the next connection grows the other: see docs/disk.md, Resize)");
 }

@@ -309,7 +309,7 @@ int hha_wire_hello_decode(const uint8_t *in, size_t len, struct hha_wire_hello *
 
 /* STATE layout: role u8, disk u8, conn u8, reserved u8, md_flags u32, sflags u32,
  * reserved u32, usable u64, want u64, current u64, bitmap u64, history 4 x u64,
- * oos u64 = 96 bytes. */
+ * oos u64, max u64 (0 unless SETTLE was negotiated) = 96 bytes. */
 void hha_wire_state_encode(const struct hha_wire_state *s, uint8_t *out)
 {
 	memset(out, 0, HHA_WIRE_STATE_LEN);
@@ -325,6 +325,7 @@ void hha_wire_state_encode(const struct hha_wire_state *s, uint8_t *out)
 	for (int i = 0; i < HHA_WIRE_HISTORY; i++)
 		hha_put_be64(out + 48 + 8 * i, s->uuid_history[i]);
 	hha_put_be64(out + 80, s->oos_blocks);
+	hha_put_be64(out + 88, s->max_size);
 }
 
 int hha_wire_state_decode(const uint8_t *in, size_t len, struct hha_wire_state *s, const char **why)
@@ -348,19 +349,20 @@ int hha_wire_state_decode(const uint8_t *in, size_t len, struct hha_wire_state *
 	for (int i = 0; i < HHA_WIRE_HISTORY; i++)
 		s->uuid_history[i] = hha_get_be64(in + 48 + 8 * i);
 	s->oos_blocks = hha_get_be64(in + 80);
+	s->max_size = hha_get_be64(in + 88);
 	if (s->role > HHA_ROLE_PRIMARY)
 		FAIL("state role unknown");
 	if (s->disk >= HHA_DS_COUNT)
 		FAIL("state disk state unknown");
 	if (s->conn >= HHA_CS_COUNT)
 		FAIL("state connection state unknown");
-	if (in[3] != 0 || hha_get_be32(in + 12) != 0 || hha_get_be64(in + 88) != 0)
+	if (in[3] != 0 || hha_get_be32(in + 12) != 0)
 		FAIL("state reserved field not zero");
 	if (s->md_flags & ~(uint32_t)HHA_MDF_ALL)
 		FAIL("state metadata flags unknown");
 	if (s->sflags & ~(uint32_t)HHA_WS_ALL)
 		FAIL("state flags unknown");
-	if (s->usable_size % 4096 || s->want_size % 4096)
+	if (s->usable_size % 4096 || s->want_size % 4096 || s->max_size % 4096)
 		FAIL("state sizes not multiples of 4 KiB");
 	if (s->want_size > s->usable_size)
 		FAIL("state explicit size larger than the store");

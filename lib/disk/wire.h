@@ -61,7 +61,8 @@ enum hha_wire_type {
 
 /* HELLO feature bits: a feature is used only when both sides announce it. */
 #define HHA_WIRE_F_RESIZE 0x1u   /* understands RESIZE / RESIZE_REPLY */
-#define HHA_WIRE_FEATURES HHA_WIRE_F_RESIZE
+#define HHA_WIRE_F_SETTLE 0x2u   /* STATE carries max_size and AGREED: the handshake finishes a resize */
+#define HHA_WIRE_FEATURES (HHA_WIRE_F_RESIZE | HHA_WIRE_F_SETTLE)
 
 /* RESIZE and RESIZE_REPLY payload (32 bytes): sizes in bytes, multiples of 4096. */
 #define HHA_WIRE_RESIZE_LEN 32u
@@ -151,7 +152,8 @@ enum {
 	HHA_WS_SKIP_SYNC = 1u << 1,       /* both blank disks declared identical */
 	HHA_WS_CRASHED = 1u << 2,         /* attached after a crash as primary (rows 6a-6c) */
 	HHA_WS_DZC = 1u << 3,             /* after-split-brain = discard-zero-changes */
-	HHA_WS_ALL = (1u << 4) - 1,
+	HHA_WS_AGREED = 1u << 4,          /* SETTLE: the size this side runs at is one it agreed with a peer */
+	HHA_WS_ALL = (1u << 5) - 1,
 };
 struct hha_wire_state {
 	uint8_t role;           /* enum hha_disk_role */
@@ -163,6 +165,7 @@ struct hha_wire_state {
 	uint64_t want_size;     /* explicit size asked for, 0 = none */
 	uint64_t uuid_current, uuid_bitmap, uuid_history[HHA_WIRE_HISTORY];
 	uint64_t oos_blocks;    /* set bits in the local bitmap */
+	uint64_t max_size;      /* SETTLE: the largest size this side can grow to now, 0 = unknown */
 };
 void hha_wire_state_encode(const struct hha_wire_state *s, uint8_t *out);
 int hha_wire_state_decode(const uint8_t *in, size_t len, struct hha_wire_state *s, const char **why);

@@ -7,7 +7,7 @@
 # a new NBD client sees the new size and writes at its end, both stores end
 # identical and the pattern survived the metadata's move. A restart of both
 # hhads reconnects without a sync; a kill -9 between the grow and the
-# resize finds the metadata at the old end. Then the same with external
+# resize finds the metadata where hhad recorded it. Then the same with external
 # metadata (the metadata file grows).
 set -u
 . "$(dirname "$0")/disk-lib.sh"
@@ -98,7 +98,7 @@ grow_both r0 32M
 lab_hhad_kill n2
 lab_hhad_start n2
 check "after kill -9, attach finds the metadata at the old end" up n2 r0 7810
-check "  ...and says so" grep -q "metadata found at the old end" "$LAB_DIR/n2/hhad.log"
+check "  ...at the place its state file recorded" grep -q "metadata found at the place .*/disk-r0.md recorded" "$LAB_DIR/n2/hhad.log"
 check "in sync" dk n1 r0 wait-sync -t 30
 check "then resize" dk n1 r0 resize
 check "in sync" dk n1 r0 wait-sync -t 30

@@ -282,6 +282,110 @@ static void test_find_none(void **state)
 	store_fini(&s);
 }
 
+/* Internal metadata for @name ending at @end of @s's file (another resource's, say). */
+static void md_at(struct store *s, uint64_t end, const char *name, uint64_t uuid)
+{
+	struct hha_md_geom g;
+	struct hha_md_sb sb = { 0 };
+
+	assert_int_equal(hha_md_geometry(end, true, 61, &g), 0);
+	sb.md_uuid = uuid;
+	sb.backing_size = end;
+	sb.usable_size = sb.la_size = g.usable_size;
+	sb.md_offset = g.md_offset;
+	sb.md_size = g.md_size;
+	sb.al_extents = g.al_extents;
+	sb.al_slots = g.al_slots;
+	sb.bm_pages = g.bm_pages;
+	sb.flags = HHA_MDF_CONSISTENT;
+	snprintf(sb.name, sizeof(sb.name), "%s", name);
+	assert_int_equal(hha_md_create(s->fd, &sb), 0);
+}
+
+static int locate(struct store *s, uint64_t size, const char *name, const struct hha_md_hint *hint,
+		  enum hha_md_found *found, uint64_t *end)
+{
+	struct hha_md_want want = { .name = name, .hint = hint, .hint_path = "/state/disk-r0.md" };
+	struct hha_md_read_info info;
+	struct hha_md_sb sb;
+
+	return hha_md_locate(s->fd, size, &want, &sb, &info, end, found);
+}
+
+/*
+ * A store that grew while nothing was attached, each way attach can find
+ * (or refuse) its metadata: at the recorded place; by the search when the
+ * record is wrong; past another resource's stale metadata; refused when
+ * only a stranger's is there; and the message when nothing is.
+ */
+static void test_locate(void **state)
+{
+	struct hha_md_hint hint, h2;
+	enum hha_md_found found;
+	struct store s;
+	uint64_t end;
+	(void)state;
+
+	store_make(&s, 16 * MiB);
+	hha_md_hint_from_sb(&s.sb, &hint);
+	/* Grown by 8 GiB of data (not a hole): beyond what the search reads. */
+	assert_int_equal(ftruncate(s.fd, (off_t)(16 * MiB + 8 * GiB)), 0);
+	assert_int_equal(fallocate(s.fd, 0, (off_t)(16 * MiB), (off_t)(8 * GiB)) == 0 ||
+			 errno == EOPNOTSUPP || errno == ENOSPC, 1);
+	/* The record finds it at once, wherever it is. */
+	assert_int_equal(locate(&s, 16 * MiB + 8 * GiB, "r0", &hint, &found, &end), 0);
+	assert_int_equal(found, HHA_MD_FOUND_HINT);
+	assert_int_equal(end, 16 * MiB);
+	assert_int_equal(ftruncate(s.fd, (off_t)(64 * MiB)), 0);
+	/* A record pointing elsewhere: the search finds it (same id). */
+	h2 = hint;
+	h2.md_offset -= 4096 * 8;
+	assert_int_equal(locate(&s, 64 * MiB, "r0", &h2, &found, &end), 0);
+	assert_int_equal(found, HHA_MD_FOUND_SCAN);
+	assert_int_equal(end, 16 * MiB);
+	/* No record: the search, the name must match. */
+	assert_int_equal(locate(&s, 64 * MiB, "r0", NULL, &found, &end), 0);
+	assert_int_equal(found, HHA_MD_FOUND_SCAN);
+	assert_int_equal(locate(&s, 64 * MiB, "r1", NULL, &found, &end), -ENOENT);
+	assert_non_null(strstr(hha_last_error(), "written for `r0'"));
+	assert_non_null(strstr(hha_last_error(), "is not this resource's"));
+	/* A record with another id: what the search finds is a stranger's. */
+	h2 = hint;
+	h2.md_uuid ^= 1;
+	assert_int_equal(locate(&s, 64 * MiB, "r0", &h2, &found, &end), -ENOENT);
+	assert_non_null(strstr(hha_last_error(), "not the id recorded"));
+	assert_non_null(strstr(hha_last_error(), "remove /state/disk-r0.md"));
+	/* Stale metadata of another resource above ours (recycled extents):
+	 * skipped, ours is found below it. */
+	md_at(&s, 40 * MiB, "other", 0xbad);
+	assert_int_equal(locate(&s, 64 * MiB, "r0", &hint, &found, &end), 0);
+	assert_int_equal(found, HHA_MD_FOUND_HINT);
+	h2 = hint;
+	h2.md_offset -= 4096 * 8;
+	assert_int_equal(locate(&s, 64 * MiB, "r0", &h2, &found, &end), 0);
+	assert_int_equal(found, HHA_MD_FOUND_SCAN);
+	assert_int_equal(end, 16 * MiB);
+	/* Only a stranger's: refused, saying whose. */
+	assert_int_equal(ftruncate(s.fd, 0), 0);
+	assert_int_equal(ftruncate(s.fd, (off_t)(64 * MiB)), 0);
+	md_at(&s, 40 * MiB, "other", 0xbad);
+	assert_int_equal(locate(&s, 64 * MiB, "r0", &hint, &found, &end), -ENOENT);
+	assert_non_null(strstr(hha_last_error(), "written for `other'"));
+	assert_non_null(strstr(hha_last_error(), "never trusted"));
+	/* Nothing at all: what was searched, and how to recover. */
+	assert_int_equal(ftruncate(s.fd, 0), 0);
+	assert_int_equal(ftruncate(s.fd, (off_t)(32 * MiB)), 0);
+	marker(s.fd, 4096, false);
+	assert_int_equal(locate(&s, 32 * MiB, "r0", &hint, &found, &end), -ENOENT);
+	assert_non_null(strstr(hha_last_error(), "none at the end of the store (33554432 bytes)"));
+	assert_non_null(strstr(hha_last_error(), "not at the place /state/disk-r0.md recorded"));
+	assert_non_null(strstr(hha_last_error(), "searched back from the end"));
+	assert_non_null(strstr(hha_last_error(), "shrink it back to its old size"));
+	assert_int_equal(locate(&s, 32 * MiB, "r0", NULL, &found, &end), -ENOENT);
+	assert_non_null(strstr(hha_last_error(), "no place recorded in /state/disk-r0.md"));
+	store_fini(&s);
+}
+
 /* The wire frames: round trip and every field check. */
 static void test_wire_resize(void **state)
 {
@@ -477,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_bitmap_grow),
 		cmocka_unit_test(test_move_crash_steps),
 		cmocka_unit_test(test_find_none),
+		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_wire_resize),
 		cmocka_unit_test(test_pair_resize),
 		cmocka_unit_test(test_disconnected),

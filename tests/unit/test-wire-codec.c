@@ -230,7 +230,7 @@ static void test_state(void **state)
 		{ 0, 2, "role" },        { 1, HHA_DS_COUNT, "disk" }, { 2, HHA_CS_COUNT, "connection" },
 		{ 3, 1, "reserved" },    { 4, 0x80, "metadata flags" }, { 8, 0x80, "state flags" },
 		{ 12, 1, "reserved" },   { 23, 1, "multiples" },        { 30, 1, "multiples" },
-		{ 26, 0xff, "explicit size" }, { 84, 1, "out-of-sync" }, { 95, 1, "reserved" },
+		{ 26, 0xff, "explicit size" }, { 84, 1, "out-of-sync" }, { 95, 1, "multiples" },
 	};
 	uint8_t buf[HHA_WIRE_STATE_LEN];
 	struct hha_wire_state s, out;
