@@ -58,7 +58,7 @@ static const struct hha_schema cluster_fields[] = {
 	{ .key = "send_key", .type = HHA_SCH_INT, .min = 1, .max = 255,
 	  .doc = "id of the key used to send (default: the highest)" },
 	{ .key = "state_dir", .type = HHA_SCH_PATH, .def = "\"/var/lib/hybridha\"",
-	  .doc = "persistent state (incarnation numbers)" },
+	  .doc = "persistent state: incarnation numbers, peers' incarnations, where each disk's metadata is" },
 	{ .key = "run_dir", .type = HHA_SCH_PATH, .def = "\"/run/hybridha\"",
 	  .doc = "runtime files: control socket, NBD sockets" },
 	{ .key = "admin_group", .type = HHA_SCH_NAME,

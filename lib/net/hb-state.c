@@ -17,30 +17,10 @@
 /* Replace @path with @text durably: a crash leaves the old or the new file, never half. */
 static int write_atomic(const char *dir, const char *name, const char *text)
 {
-	char path[4096], tmp[4096];
-	int fd, r = 0, dfd;
+	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return hha_error(-errno, NULL, "cannot write %s: %s", tmp, hha_strerror(errno));
-	r = hha_write_full(fd, text, strlen(text));
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return hha_error(r, NULL, "cannot write %s: %s", path, hha_strerror(r));
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return hha_write_file_atomic(path, text, strlen(text));
 }
 
 int hb_state_next_incarnation(const char *dir, uint64_t *out)
