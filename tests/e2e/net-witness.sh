@@ -26,8 +26,10 @@ KA=100 DEAD=500 LEASE=2000 TOL=300
 MARGIN=$(( LEASE * 2 * 1000 / 1000000 + 1 ))
 lab_up 2 --witness || { echo "FAIL: lab_up"; exit 1; }
 lab_config_merge "{\"cluster\": {\"heartbeat\": {\"keepalive_ms\": $KA, \"warntime_ms\": 300, \"deadtime_ms\": $DEAD, \"lease_ms\": $LEASE}}}"
-lab_hhad_start w || { echo "FAIL: the witness's hhad does not start"; exit 1; }
+# Before the start: the witness's quiet period begins after this instant,
+# however long lab_hhad_start takes to see it ready.
 tw=$(now_ms)
+lab_hhad_start w || { echo "FAIL: the witness's hhad does not start"; exit 1; }
 lab_hhad_start n1 && lab_hhad_start n2 || { echo "FAIL: hhad does not start"; exit 1; }
 lab_ctl n1 events net --json >"$LAB_DIR/ev-n1" 2>/dev/null &
 ev1=$!
@@ -105,9 +107,11 @@ echo "# $holder crashed at $t0 (its lease ran until ~$old_end, $((old_end - t0))
 check "$other gets the lease after the crash" [ -n "$t1" ]
 check "  ...only after the old lease expired" [ -n "$t1" ] && [ "$t1" -ge "$old_end" ]
 check "  ...not before lease - keepalive ($((LEASE - KA)) ms)" [ -n "$t1" ] && [ $((t1 - t0)) -ge $((LEASE - KA)) ]
-# (+500 ms: the crash itself, polling through hha-net, a loaded 2-core machine)
-check "  ...within lease + margin + 2 keepalives (+500 ms)" \
-	[ -n "$t1" ] && [ $((t1 - t0)) -le $((LEASE + MARGIN + 2 * KA + 500)) ]
+# (+1000 ms: the crash itself, polling through hha-net, a 2-core machine
+# running two tests at once; the lower bounds above are the safety property,
+# this one only says the lease does not stay lost)
+check "  ...within lease + margin + 2 keepalives (+1000 ms)" \
+	[ -n "$t1" ] && [ $((t1 - t0)) -le $((LEASE + MARGIN + 2 * KA + 1000)) ]
 echo "# witness: holder $(lease w holder), epoch $(epoch_of w) (first grant: epoch $epoch)"
 check "  ...the witness names it, with a new epoch" \
 	eval '[ "$(lease w holder)" = "$(id_of $other)" ] && [ "$(epoch_of w)" != "$epoch" ]'
