@@ -94,7 +94,7 @@ static const struct dverb dverbs[] = {
 	  "compare both disks online (progress in status)" },
 	{ "resync-marked", NULL, "disk.resync-marked", pos_none, o_none, 60000, "",
 	  "resync what verify marked, now" },
-	{ "resize", NULL, "disk.resize", pos_none, o_resize, 60000, "[--size SIZE] [--assume-peer-has-space]",
+	{ "resize", NULL, "disk.resize", pos_none, o_resize, -1, "[--size SIZE] [--assume-peer-has-space]",
 	  "grow online after both backing stores grew (syncs the new area)" },
 	{ "detach", NULL, "disk.detach", pos_none, o_none, 60000, "", "close the backing store" },
 	{ "down", NULL, "disk.down", pos_none, o_none, 60000, "", "disconnect, detach, forget" },
