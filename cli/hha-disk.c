@@ -37,7 +37,7 @@ struct dverb {
 static const char *const pos_none[] = { NULL };
 static const char *const pos_backing[] = { "backing", NULL };
 static const char *const pos_backing_opt[] = { "?backing", NULL };
-static const char *const pos_connect[] = { "local", "peer", NULL };
+static const char *const pos_connect[] = { "?local", "?peer", NULL };
 
 static const struct opt o_none[] = { { NULL, NULL, NULL, 0 } };
 static const struct opt o_create[] = {
@@ -71,7 +71,7 @@ static const struct dverb dverbs[] = {
 	  "LOWER [--meta FILE] [--size SIZE] [--export-unix PATH] [--export-tcp ADDR:PORT] [--no-export]",
 	  "attach a backing store and export it" },
 	{ "connect", "net", "disk.connect", pos_connect, o_connect, 60000,
-	  "LOCAL[:PORT] REMOTE[:PORT] [--protocol A|B|C] [--timeout T] [--ping-int T] [--sndbuf SIZE] "
+	  "[LOCAL[:PORT] REMOTE[:PORT]] [--protocol A|B|C] [--timeout T] [--ping-int T] [--sndbuf SIZE] "
 	  "[--security auth|encrypt|none] [--key-file F] [--discard-my-data]", "replicate with the peer" },
 	{ "primary", NULL, "disk.primary", pos_none, o_primary, 60000, "[--force]", "become primary" },
 	{ "secondary", NULL, "disk.secondary", pos_none, o_none, 60000, "", "become secondary" },

@@ -205,8 +205,8 @@ static int verb_connect(void *state, struct hhad_req *req, json_object *args)
 	struct dres_conf save;
 	int e;
 
-	if ((e = existing(m, args, &r)) < 0 || (e = arg_str(args, "local", true, &local)) < 0 ||
-	    (e = arg_str(args, "peer", true, &peer)) < 0 || (e = arg_str(args, "protocol", false, &proto)) < 0 ||
+	if ((e = existing(m, args, &r)) < 0 || (e = arg_str(args, "local", false, &local)) < 0 ||
+	    (e = arg_str(args, "peer", false, &peer)) < 0 || (e = arg_str(args, "protocol", false, &proto)) < 0 ||
 	    (e = arg_str(args, "security", false, &sec)) < 0 || (e = arg_str(args, "key_file", false, &key)) < 0 ||
 	    (e = arg_int(args, "timeout_ms", 100, 600000, &timeout)) < 0 ||
 	    (e = arg_int(args, "ping_int_ms", 10, 600000, &ping)) < 0 ||
@@ -219,6 +219,22 @@ static int verb_connect(void *state, struct hhad_req *req, json_object *args)
 	if (sec && strcmp(sec, "auth") && strcmp(sec, "encrypt") && strcmp(sec, "none"))
 		return hha_error(-EINVAL, NULL, "invalid security `%s' (auth, encrypt or none)", sec);
 	save = r->c;
+	if (!local != !peer)
+		return hha_error(-EINVAL, NULL, "give both LOCAL and REMOTE, or neither (to reconnect as configured)");
+	if (!local) {
+		/* Like `drbdadm connect`: the configured (or last used) addresses and settings. */
+		if (!r->c.peer_addr[0])
+			return hha_error(-EINVAL, NULL,
+					 "%s has no configured or earlier connection: give LOCAL and REMOTE", r->name);
+		if (proto || sec || key || hha_json_get(args, "timeout_ms") || hha_json_get(args, "ping_int_ms") ||
+		    hha_json_get(args, "connect_int_ms") || hha_json_get(args, "sndbuf"))
+			return hha_error(-EINVAL, NULL, "connection settings need LOCAL and REMOTE too "
+					 "(without them, the configured ones are used)");
+		r->c.discard_my_data = discard;
+		e = disk_do_connect(r);
+		r->c.discard_my_data = false;
+		return e < 0 ? lib_fail(req, r, e) : reply_status(req, r);
+	}
 	if (hha_parse_hostport(local, 7788, r->c.local_addr, sizeof(r->c.local_addr), &r->c.local_port) < 0) {
 		r->c = save;
 		return hha_error(-EINVAL, NULL, "invalid local address `%s'", local);

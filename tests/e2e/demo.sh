@@ -24,6 +24,7 @@ expect '^ +r0 +Primary/Secondary Connected UpToDate/UpToDate' "hha-mon --once sh
 expect 'e2fsck -fn: clean' "the file system is clean on the survivor"
 expect 'c fetches the same page again' "the client gets the same page after failover"
 expect 'every acknowledged write is there' "no acknowledged write lost"
+expect "^n1's return: [0-9]+ KiB resynced instead of the whole" "the old primary rejoins with a partial resync"
 expect '^done: nothing is left on this machine' "the lab is removed"
 [ $fail = 0 ] && echo "PASS: the demo" || echo "FAIL: the demo"
 exit $fail

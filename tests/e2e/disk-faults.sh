@@ -5,7 +5,8 @@
 # after the thaw; a wrong shared secret, a wrong resource name, a size
 # mismatch (then an explicit size that fits both), garbage on the peer port
 # and on the NBD socket, out-of-range NBD requests and a second primary each
-# give their clear error, and hhad keeps serving throughout.
+# give their clear error, and hhad keeps serving throughout; `connect` without
+# addresses reconnects with the last used ones.
 set -u
 . "$(dirname "$0")/disk-lib.sh"
 
@@ -38,6 +39,15 @@ check "events --json reported the loss of the peer" \
 	jqt -s 'any(.[]; .event == "disk.peer-lost" and .data.resource == "r0")' "$LAB_DIR/events.log"
 check "... the reconnection and the resync" \
 	jqt -s 'any(.[]; .event == "disk.sync-done") and any(.[]; .data.connection == "SyncSource")' "$LAB_DIR/events.log"
+
+# -- connect without addresses: the last used ones (like drbdadm connect) -------
+check "disconnect on n2" dk n2 r0 disconnect
+dk n2 r0 connect "$(lab_addr n2):7800" 2>"$LAB_DIR/connect.err"
+check "connect with LOCAL but no REMOTE is refused (exit 2)" [ $? = 2 ]
+dk n2 r0 connect --protocol A 2>"$LAB_DIR/connect.err"
+check "connection settings without addresses are refused" [ $? != 0 ] && grep -q "need LOCAL and REMOTE" "$LAB_DIR/connect.err"
+check "connect alone reconnects with the last used addresses" dk n2 r0 connect
+check "... and the pair is connected again" dk n1 r0 wait-connect -t 10
 check "events for people: one line each, with the states" \
 	grep -q '^disk.state r0 WFConnection Primary/' "$LAB_DIR/events-h.log"
 
