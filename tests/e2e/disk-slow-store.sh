@@ -138,4 +138,5 @@ check "in sync" dk n1 r0 wait-sync -t 60
 check "both at the new size" [ "$(disk_size n1 r0)" -gt "$size" ] && [ "$(disk_size n2 r0)" = "$(disk_size n1 r0)" ]
 check "both stores identical" disk_same r0
 dk n1 r0 secondary >/dev/null
+disk_down r0 >/dev/null # closes the store: its filesystem unmounts cleanly
 disk_finish
