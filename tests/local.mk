@@ -186,6 +186,7 @@ SHELL_TESTS = \
 	tests/e2e/resync-splitbrain.sh \
 	tests/e2e/resync-verify.sh \
 	tests/e2e/resync-ioerror.sh \
+	tests/e2e/disk-slow-store.sh \
 	tests/e2e/mon-lab.sh \
 	tests/e2e/mon-once.sh \
 	tests/e2e/mon-screen.sh \

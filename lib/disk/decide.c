@@ -72,9 +72,12 @@ int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec)
 
 	if (dec == HHA_SYNC_SOURCE_FULL)
 		source_full(d);
-	/* What the sync will clear must be on disk first. */
-	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
-	hha_disk_md_write(d);
+	/* What the sync will clear must be on disk first; written without
+	 * d->lock (a slow store must not stall the loop's status calls). */
+	hha_disk_md_persist(d, true);
+	if (d->conn != c || d->cstate == HHA_CS_STANDALONE || d->cstate == HHA_CS_DISCONNECTING ||
+	    d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET)
+		return -ECONNRESET; /* the link went (or changed) meanwhile: the next handshake decides */
 	d->rs_peer_ready = false;
 	hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
 	hha_disk_post_event(d, "sync-start", "%s: %s sync to the peer, %llu MiB", d->name,

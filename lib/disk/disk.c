@@ -136,8 +136,34 @@ bool hha_disk_ds_event(struct hha_disk *d, enum hha_ds_event ev)
 
 int hha_disk_md_write(struct hha_disk *d)
 {
-	int r = hha_md_write_sb(d->md_fd, &d->sb);
+	int r;
 
+	while (d->md_busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	if ((r = hha_md_write_sb(d->md_fd, &d->sb)) < 0)
+		hha_err(d->ctx, "disk", "%s: cannot write metadata: %s", d->name, hha_strerror(r));
+	return r;
+}
+
+int hha_disk_md_persist(struct hha_disk *d, bool bm)
+{
+	struct hha_md_sb snap;
+	int r = 0;
+
+	while (d->md_busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	d->md_busy = true;
+	snap = d->sb;
+	pthread_mutex_unlock(&d->lock);
+	/* The bits first: the superblock may say they are to be trusted. */
+	if (bm)
+		r = hha_md_bm_flush(d->md_fd, &snap, &d->bm);
+	if (r == 0)
+		r = hha_md_write_sb(d->md_fd, &snap);
+	pthread_mutex_lock(&d->lock);
+	d->sb.gen = snap.gen; /* nobody else wrote it meanwhile (md_busy) */
+	d->md_busy = false;
+	pthread_cond_broadcast(&d->cond);
 	if (r < 0)
 		hha_err(d->ctx, "disk", "%s: cannot write metadata: %s", d->name, hha_strerror(r));
 	return r;

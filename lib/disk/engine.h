@@ -32,8 +32,12 @@
  *   - the sender thread, one per connection: writes queued frames;
  *   - the resync thread, while SyncSource.
  * Locks, always taken in this order: d->lock (roles, states, the in-flight
- * tree, the gate), then a queue's own lock (ioq, sendq, acks). No lock is
- * held across blocking I/O except the rare metadata writes under d->lock.
+ * tree, the gate), then a queue's own lock (ioq, sendq, acks), then the
+ * bitmap's io_lock. The loop thread's calls (status, dispatch, verbs) take
+ * d->lock, so no thread may hold it across backing-store I/O or a wait for
+ * the peer; a few metadata writes still do (docs/disk.md, "Who waits for
+ * what", lists them). The metadata move of a resize and the superblock
+ * writes that start a sync run without it (hha_disk_md_persist, md_busy).
  */
 
 #define HHA_DISK_IO_THREADS 4
@@ -328,6 +332,8 @@ struct hha_disk {
 	int64_t rz_deadline_ms;   /* ...and it fails with -ETIMEDOUT after this (CLOCK_MONOTONIC) */
 	char rz_msg[200];
 	bool al_paused, al_busy;  /* the activity log's thread is held / in a transaction */
+	bool md_busy;             /* a thread writes the superblock (or moves the metadata)
+				   * without d->lock: other superblock writers wait (d->lock) */
 
 	/* online verify (d->lock) */
 	pthread_t ov_thread;
@@ -398,8 +404,13 @@ void hha_disk_record_md(struct hha_disk *d);
 /* Attach's search for internal metadata: the end, the record, the search (mdhint.c). */
 int hha_disk_md_locate(struct hha_disk *d, const struct hha_disk_attach_opts *o, uint64_t msize,
 		       struct hha_md_read_info *info, uint64_t *mend, uint64_t bsize);
-/* Write the superblock (d->lock held). */
+/* Write the superblock (d->lock held; kept across the write). Waits while
+ * another thread writes it without the lock (md_busy), releasing d->lock. */
 int hha_disk_md_write(struct hha_disk *d);
+/* Write the dirty bitmap pages (@bm) and then the superblock as it is now,
+ * with d->lock released during the I/O (held on entry and on return: the
+ * caller re-checks what may have changed). 0 or -errno. */
+int hha_disk_md_persist(struct hha_disk *d, bool bm);
 /* Primary without peer: make a new current id (d->lock held). */
 int hha_disk_new_current(struct hha_disk *d, const char *why);
 struct hha_genids hha_disk_my_genids(struct hha_disk *d);

@@ -95,11 +95,11 @@ static int local_layout(struct hha_disk *d, struct hha_md_geom *g, bool *move, u
 }
 
 /* Write the new metadata file beside the old one and put it in its place
- * (external metadata; d->lock and the bitmap's io_lock held). */
-static int move_external(struct hha_disk *d, struct hha_md_sb *nsb)
+ * (external metadata; the bitmap's io_lock held, d->lock not: move_unlocked). */
+static int move_external(struct hha_disk *d, const struct hha_md_sb *old, struct hha_md_sb *nsb)
 {
 	char tmp[300], dirbuf[300];
-	struct hha_md_move mv = { .src_fd = d->md_fd, .old = &d->sb, .nsb = nsb, .bm = &d->bm, .stop_after = -1 };
+	struct hha_md_move mv = { .src_fd = d->md_fd, .old = old, .nsb = nsb, .bm = &d->bm, .stop_after = -1 };
 	struct stat st;
 	int fd, dfd, r = 0;
 
@@ -153,6 +153,57 @@ static void al_hold(struct hha_disk *d, bool hold)
 }
 
 /*
+ * Move the metadata to @nsb's place (d->lock held on entry and on return,
+ * released meanwhile): the loop's status calls and the application's
+ * writes to hot extents go on while the store writes and syncs. Held out
+ * meanwhile: the activity log (paused by the caller), other superblock
+ * writers (md_busy) and bitmap write-back (the bitmap's io_lock). Bits set
+ * during the move reach the new place at the next write-back (every page is
+ * dirty again): none can be needed before, as no extent leaves the paused
+ * log. On success d->sb takes @nsb's place and size, keeping whatever else
+ * changed in memory meanwhile.
+ */
+static int move_unlocked(struct hha_disk *d, struct hha_md_sb *nsb)
+{
+	struct hha_md_move mv = { .src_fd = d->md_fd, .dst_fd = d->md_fd, .old = &d->sb, .nsb = nsb,
+				  .bm = &d->bm, .stop_after = -1 };
+	struct hha_md_sb old;
+	int r;
+
+	while (d->md_busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	d->md_busy = true;
+	old = d->sb;
+	mv.old = &old;
+	nsb->gen = old.gen;
+	pthread_mutex_unlock(&d->lock);
+	/* No bitmap page goes to the old place once the new one is written. */
+	pthread_mutex_lock(&d->bm.io_lock);
+	hha_error_clear();
+	r = d->md_fd == d->fd ? hha_md_move(&mv) : move_external(d, &old, nsb);
+	pthread_mutex_unlock(&d->bm.io_lock);
+	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->bm.io_lock);
+	if (r == 0) {
+		d->sb.gen = nsb->gen;
+		d->sb.backing_size = nsb->backing_size;
+		d->sb.usable_size = nsb->usable_size;
+		d->sb.md_offset = nsb->md_offset;
+		d->sb.md_size = nsb->md_size;
+		d->sb.bm_pages = nsb->bm_pages;
+		d->sb.la_size = nsb->la_size;
+		d->sb.flags |= nsb->flags & HHA_MDF_PUSH_MARKS;
+		hha_bitmap_mark_all_dirty(&d->bm);
+	}
+	pthread_mutex_unlock(&d->bm.io_lock);
+	d->md_busy = false;
+	pthread_cond_broadcast(&d->cond);
+	if (r == 0)
+		hha_disk_record_md(d);
+	return r;
+}
+
+/*
  * Grow this side to @size (d->lock held): the metadata moves if the store
  * grew past it, the bitmap grows, [old size, @size) is marked out of sync;
  * @source: this side's marks go to the peer (push-marks, persisted with the
@@ -193,28 +244,16 @@ static int grow_local(struct hha_disk *d, uint64_t size, bool source, char *why,
 	}
 	hha_bitmap_set_range(&d->bm, old, size - old);
 	if (move) {
-		struct hha_md_move mv = { .src_fd = d->md_fd, .dst_fd = d->md_fd, .old = &d->sb, .nsb = &nsb,
-					  .bm = &d->bm, .stop_after = -1 };
-		/* No bitmap page goes to the old place once the new one is written. */
-		pthread_mutex_lock(&d->bm.io_lock);
-		hha_error_clear();
-		r = d->md_fd == d->fd ? hha_md_move(&mv) : move_external(d, &nsb);
-		if (r == 0) {
-			d->sb = nsb;
-			hha_disk_record_md(d);
-		}
-		pthread_mutex_unlock(&d->bm.io_lock);
+		r = move_unlocked(d, &nsb);
 		if (r < 0)
 			snprintf(why, whylen, "cannot move the metadata: %s",
 				 *hha_last_error() ? hha_last_error() : hha_strerror(r));
 	} else {
-		/* The bits first, then the superblock that says the size. */
-		nsb.gen = d->sb.gen;
+		/* The bits first, then the superblock that says the size;
+		 * written without d->lock. */
 		d->sb.la_size = size;
 		d->sb.flags = nsb.flags;
-		if ((r = hha_md_bm_flush(d->md_fd, &d->sb, &d->bm)) == 0)
-			r = hha_disk_md_write(d);
-		if (r < 0)
+		if ((r = hha_disk_md_persist(d, true)) < 0)
 			snprintf(why, whylen, "cannot write the metadata: %s", hha_strerror(r));
 	}
 	if (r < 0) {

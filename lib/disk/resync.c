@@ -125,8 +125,10 @@ static void rs_finish(struct hha_disk *d)
 	d->sb.sync_pos = 0;
 	d->sb.flags &= ~(uint32_t)HHA_MDF_FULL_SYNC;
 	hha_rs_crash_settled(d);
-	hha_disk_md_write(d);
-	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
+	/* Written without d->lock: a slow store must not stall the loop. */
+	hha_disk_md_persist(d, true);
+	if (d->cstate != HHA_CS_SYNCSOURCE)
+		return; /* the link went meanwhile */
 	hha_disk_cs_event(d, HHA_CSE_SYNC_DONE);
 	hha_disk_post_event(d, "sync-done", "%s: sync finished as source, %llu MiB in %.1f s", d->name,
 			    (unsigned long long)(d->rs_done_bytes >> 20),
@@ -439,8 +441,11 @@ void hha_rs_on_done(struct hha_conn *c)
 	d->discard_my_data = false;
 	hha_rs_crash_settled(d);
 	hha_bitmap_clear_all(&d->bm);
-	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
-	hha_disk_md_write(d);
+	hha_disk_md_persist(d, true);
+	if (d->cstate != HHA_CS_SYNCTARGET || d->conn != c) {
+		pthread_mutex_unlock(&d->lock); /* the link went meanwhile: the next handshake decides */
+		return;
+	}
 	hha_disk_ds_event(d, HHA_DSE_SYNC_DONE);
 	hha_disk_cs_event(d, HHA_CSE_SYNC_DONE);
 	hha_conn_send_state(c);
