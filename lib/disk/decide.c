@@ -75,8 +75,13 @@ int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec)
 	/* What the sync will clear must be on disk first; written without
 	 * d->lock (a slow store must not stall the loop's status calls). */
 	hha_disk_md_persist(d, true);
+	/* While the lock was free, the other path may have started this sync
+	 * (a verb's promotion and the receiver's re-decision on the peer's new
+	 * STATE): it runs, with every bit set above already marked. */
+	if (d->conn == c && d->cstate == HHA_CS_SYNCSOURCE)
+		return 0;
 	if (d->conn != c || d->cstate == HHA_CS_STANDALONE || d->cstate == HHA_CS_DISCONNECTING ||
-	    d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET)
+	    d->cstate == HHA_CS_SYNCTARGET)
 		return -ECONNRESET; /* the link went (or changed) meanwhile: the next handshake decides */
 	d->rs_peer_ready = false;
 	hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
@@ -195,8 +200,11 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 		hha_disk_cs_event(d, HHA_CSE_UP_TARGET);
 		d->rs_done_bytes = 0;
 		d->rs_start_ms = hha_now_ms();
+		/* The two sides' marks may overlap: their sum bounds the copy, the size too. */
 		d->rs_total = dec == HHA_SYNC_TARGET_FULL ? d->size
 			      : (p->oos_blocks + hha_bitmap_count(&d->bm)) << HHA_BM_BLOCK_SHIFT;
+		if (d->rs_total > d->size)
+			d->rs_total = d->size;
 		hha_disk_post_event(d, "sync-start", "%s: %s sync from the peer, %llu MiB", d->name,
 				    dec == HHA_SYNC_TARGET_FULL ? "full" : "bitmap",
 				    (unsigned long long)(d->rs_total >> 20));
