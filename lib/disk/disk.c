@@ -142,6 +142,8 @@ int hha_disk_md_write(struct hha_disk *d)
 		pthread_cond_wait(&d->cond, &d->lock);
 	if ((r = hha_md_write_sb(d->md_fd, &d->sb)) < 0)
 		hha_err(d->ctx, "disk", "%s: cannot write metadata: %s", d->name, hha_strerror(r));
+	else
+		d->nc_pending = false; /* whatever id it holds is durable now */
 	return r;
 }
 
@@ -169,7 +171,7 @@ int hha_disk_md_persist(struct hha_disk *d, bool bm)
 	return r;
 }
 
-int hha_disk_new_current(struct hha_disk *d, const char *why)
+void hha_disk_rotate_id(struct hha_disk *d, const char *why)
 {
 	uint64_t old = d->sb.uuid_current;
 
@@ -181,7 +183,38 @@ int hha_disk_new_current(struct hha_disk *d, const char *why)
 	d->uuid_fresh = true;
 	hha_notice(d->ctx, "disk", "%s: new generation %016llx (was %016llx): %s", d->name,
 		   (unsigned long long)d->sb.uuid_current, (unsigned long long)old, why);
-	return hha_disk_md_write(d);
+}
+
+int hha_disk_new_current(struct hha_disk *d, const char *why)
+{
+	struct hha_op *op;
+	int r;
+
+	/* Another thread is persisting it: its result is ours. */
+	while (d->nc_busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	if (d->uuid_fresh && !d->nc_pending)
+		return 0;
+	/* A rotated id whose write failed is written again, not rotated again. */
+	if (!d->uuid_fresh || !d->nc_pending) {
+		hha_disk_rotate_id(d, why);
+		d->nc_pending = true;
+	}
+	d->nc_busy = true;
+	r = hha_disk_md_persist(d, false);
+	d->nc_busy = false;
+	if (r == 0)
+		d->nc_pending = false;
+	/* Writes held meanwhile (hha_op_start) go on: answered without the
+	 * peer only now that the new id is durable, or failed if it is not. */
+	while ((op = d->nc_wait_head)) {
+		d->nc_wait_head = op->next;
+		op->next = NULL;
+		hha_op_start(d, op);
+	}
+	d->nc_wait_tail = &d->nc_wait_head;
+	pthread_cond_broadcast(&d->cond);
+	return r;
 }
 
 struct hha_genids hha_disk_my_genids(struct hha_disk *d)
@@ -253,6 +286,7 @@ HHA_EXPORT int hha_disk_new(struct hha_ctx *ctx, const char *name, struct hha_di
 	d->cstate = HHA_CS_STANDALONE;
 	d->dstate = HHA_DS_DISKLESS;
 	d->gate_tail = &d->gate_head;
+	d->nc_wait_tail = &d->nc_wait_head;
 	d->ev_tail = &d->ev_head;
 	d->instance = random_id();
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -589,7 +623,7 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 				d->sb.uuid_current = random_id();
 				d->uuid_fresh = !d->linked;
 			} else {
-				hha_disk_new_current(d, "forced promotion");
+				hha_disk_rotate_id(d, "forced promotion");
 			}
 		}
 		d->sb.flags |= HHA_MDF_CONSISTENT;
@@ -598,12 +632,10 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 	}
 	/* Promoted without the peer: a new generation at once, so that the
 	 * peer (or a crashed former primary) can never take this side for
-	 * where it left it, writes or not. */
-	if (!d->linked && d->sb.uuid_current && !d->uuid_fresh &&
-	    (r = hha_disk_new_current(d, "promoted without the peer")) < 0) {
-		r = hha_error(r, __func__, "cannot write metadata");
-		goto out;
-	}
+	 * where it left it, writes or not. The superblock write below
+	 * persists it before the role lets any write in. */
+	if (!d->linked && d->sb.uuid_current && !d->uuid_fresh)
+		hha_disk_rotate_id(d, "promoted without the peer");
 	d->role = HHA_ROLE_PRIMARY;
 	d->sb.flags |= HHA_MDF_WAS_PRIMARY | HHA_MDF_CRASHED_PRIMARY;
 	d->sb.flags &= ~(uint32_t)HHA_MDF_AL_CLEAN;
