@@ -185,9 +185,23 @@ void hha_disk_rotate_id(struct hha_disk *d, const char *why)
 		   (unsigned long long)d->sb.uuid_current, (unsigned long long)old, why);
 }
 
+/* Writes held for the new id go on: answered without the peer only now that
+ * it is durable, or failed if it is not (d->lock held). */
+static void nc_release(struct hha_disk *d)
+{
+	struct hha_op *op, *list = d->nc_wait_head;
+
+	d->nc_wait_head = NULL;
+	d->nc_wait_tail = &d->nc_wait_head;
+	while ((op = list)) {
+		list = op->next;
+		op->next = NULL;
+		hha_op_start(d, op);
+	}
+}
+
 int hha_disk_new_current(struct hha_disk *d, const char *why)
 {
-	struct hha_op *op;
 	int r;
 
 	/* Another thread is persisting it: its result is ours. */
@@ -205,16 +219,33 @@ int hha_disk_new_current(struct hha_disk *d, const char *why)
 	d->nc_busy = false;
 	if (r == 0)
 		d->nc_pending = false;
-	/* Writes held meanwhile (hha_op_start) go on: answered without the
-	 * peer only now that the new id is durable, or failed if it is not. */
-	while ((op = d->nc_wait_head)) {
-		d->nc_wait_head = op->next;
-		op->next = NULL;
-		hha_op_start(d, op);
-	}
-	d->nc_wait_tail = &d->nc_wait_head;
+	nc_release(d);
 	pthread_cond_broadcast(&d->cond);
 	return r;
+}
+
+static void nc_job_run(struct hha_disk *d, struct hha_job *j)
+{
+	(void)j;
+	pthread_mutex_lock(&d->lock);
+	d->nc_job_queued = false;
+	/* Still alone (the link may be back): make it; either way the held
+	 * writes go on, hha_op_start deciding again. */
+	if (d->nc_wait_head && d->role == HHA_ROLE_PRIMARY && !(d->conn && d->linked && !d->peer_diskless) &&
+	    (!d->uuid_fresh || d->nc_pending))
+		hha_disk_new_current(d, "writing without the peer");
+	else
+		nc_release(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void hha_disk_new_current_async(struct hha_disk *d)
+{
+	if (d->nc_job_queued || d->nc_busy)
+		return;
+	d->nc_job_queued = true;
+	d->nc_job.run = nc_job_run;
+	hha_workq_push(d, &d->nc_job);
 }
 
 struct hha_genids hha_disk_my_genids(struct hha_disk *d)

@@ -230,6 +230,8 @@ struct hha_disk {
 	bool nc_pending;          /* ...but not yet durable (its write is running or failed) */
 	bool nc_busy;             /* a thread persists it without d->lock (hha_disk_new_current) */
 	struct hha_op *nc_wait_head, **nc_wait_tail; /* writes held until it is durable */
+	struct hha_job nc_job;    /* a worker makes it for held writes (hha_disk_new_current_async) */
+	bool nc_job_queued;
 	bool discard_my_data;     /* connect --discard-my-data: until the next sync as target ends */
 	bool policy_dzc;          /* after_split_brain = discard-zero-changes */
 	enum hha_disk_on_io_error on_io_error;
@@ -424,6 +426,9 @@ void hha_disk_rotate_id(struct hha_disk *d, const char *why);
  * (hha_op_start) and started once it is durable. A second caller waits for
  * the first one's write. 0 or -errno (the id stays pending; writes fail). */
 int hha_disk_new_current(struct hha_disk *d, const char *why);
+/* The same on a worker, for writes hha_op_start held because nobody made
+ * the id yet (d->lock held; returns at once). */
+void hha_disk_new_current_async(struct hha_disk *d);
 struct hha_genids hha_disk_my_genids(struct hha_disk *d);
 
 /* ioerr.c */

@@ -183,14 +183,18 @@ void hha_op_start(struct hha_disk *d, struct hha_op *op)
 	struct hha_conn *c = d->conn;
 
 	/* A write answered without the peer waits until the new generation id
-	 * is durable (hha_disk_new_current starts it then), and fails if it
-	 * could not be written: a crash must never hide what the peer misses. */
-	if (alone_write(d, op) && d->role == HHA_ROLE_PRIMARY && (d->nc_busy || d->nc_pending)) {
-		if (d->nc_busy) {
+	 * is durable (hha_disk_new_current starts it then; a worker makes it
+	 * if nobody does yet: a write that waited in the tree while the link
+	 * went), and fails if it could not be written: a crash must never hide
+	 * what the peer misses. */
+	if (alone_write(d, op) && d->role == HHA_ROLE_PRIMARY &&
+	    (d->nc_busy || d->nc_pending || !d->uuid_fresh)) {
+		if (d->nc_busy || !d->nc_pending) {
 			op->kicker = false;
 			op->next = NULL;
 			*d->nc_wait_tail = op;
 			d->nc_wait_tail = &op->next;
+			hha_disk_new_current_async(d);
 		} else {
 			hha_op_fail_local(op, -EIO);
 		}

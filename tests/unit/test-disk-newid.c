@@ -159,11 +159,61 @@ static void test_write_fails_then_retries(void **state)
 	node_fini(&a);
 }
 
+/* A write that waited in the in-flight tree while the link went starts
+ * later, on another thread, with nobody making the id: it is held, a
+ * worker makes the id, and only then is it answered. */
+static void test_held_write_makes_the_id(void **state)
+{
+	static uint8_t buf[4096];
+	struct hha_nbd_req req = { .cmd = HHA_NBD_CMD_WRITE, .offset = 0, .len = 4096, .buf = buf };
+	struct hha_op *op = calloc(1, sizeof(*op));
+	struct node a;
+	uint64_t before;
+	int64_t end;
+
+	(void)state;
+	alone_primary(&a);
+	before = disk_current(&a);
+	assert_non_null(op);
+	op->d = a.d;
+	op->kind = HHA_OP_APP;
+	op->req = &req;
+	op->cmd = HHA_CMD_WRITE;
+	op->off = 0;
+	op->len = 4096;
+	op->buf = buf;
+	op->replicate = true;
+	atomic_init(&op->pending, 1);
+	atomic_init(&op->reply, 1);
+	pthread_mutex_lock(&a.d->lock);
+	a.d->md_busy = true; /* the store is slow: the id's write waits */
+	ADD(a.d->app_inflight, 1);
+	op->seq = ++a.d->seq;
+	hha_op_enter(a.d, op);
+	pthread_mutex_unlock(&a.d->lock);
+	end = hha_now_ms() + 5000;
+	while (!nc_busy(&a)) {
+		assert_true(hha_now_ms() < end);
+		usleep(1000);
+	}
+	usleep(50000);
+	assert_int_equal(atomic_load(&done_count), 0);
+	pthread_mutex_lock(&a.d->lock);
+	a.d->md_busy = false;
+	pthread_cond_broadcast(&a.d->cond);
+	pthread_mutex_unlock(&a.d->lock);
+	wait_done(1);
+	assert_int_equal(atomic_load(&err_count), 0);
+	assert_int_not_equal(disk_current(&a), before);
+	node_fini(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writes_wait_status_does_not),
 		cmocka_unit_test(test_write_fails_then_retries),
+		cmocka_unit_test(test_held_write_makes_the_id),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
