@@ -32,6 +32,7 @@ UNIT_TESTS = \
 	tests/unit/test-disk-al \
 	tests/unit/test-disk-resize \
 	tests/unit/test-disk-settle \
+	tests/unit/test-disk-newid \
 	tests/unit/test-resync-model \
 	tests/unit/test-resync-pair \
 	tests/unit/test-mon-draw \
@@ -96,6 +97,10 @@ tests_unit_test_disk_resize_LDADD = $(UNIT_LIBS)
 tests_unit_test_disk_settle_SOURCES = tests/unit/test-disk-settle.c tests/unit/test-disk-pairlib.h
 tests_unit_test_disk_settle_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_disk_settle_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_disk_newid_SOURCES = tests/unit/test-disk-newid.c tests/unit/test-disk-pairlib.h
+tests_unit_test_disk_newid_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_disk_newid_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_disk_al_SOURCES = tests/unit/test-disk-al.c
 tests_unit_test_disk_al_CFLAGS = $(UNIT_CFLAGS)

@@ -198,15 +198,17 @@ void hha_disk_push_marks(struct hha_disk *d, bool announce)
 		hha_conn_send_state(d->conn);
 }
 
-/* The peer went on as primary without us (d->lock held). */
+/* The peer went on as primary without us (d->lock held, released during the
+ * write). Outdated in memory first, so that a promotion meanwhile needs
+ * --force, as it will once the flag is on disk. */
 void hha_disk_outdate_self(struct hha_disk *d, const char *why)
 {
 	if (d->role == HHA_ROLE_PRIMARY || d->dstate != HHA_DS_UPTODATE)
 		return;
 	d->sb.flags |= HHA_MDF_OUTDATED;
-	hha_disk_md_write(d);
 	hha_disk_ds_event(d, HHA_DSE_OUTDATE);
 	hha_disk_post_event(d, "outdated", "%s: marked Outdated: %s", d->name, why);
+	hha_disk_md_persist(d, false);
 }
 
 HHA_EXPORT int hha_disk_invalidate(struct hha_disk *d)

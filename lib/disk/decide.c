@@ -62,8 +62,16 @@ static void source_full(struct hha_disk *d)
 	if (d->sb.uuid_bitmap)
 		hha_md_history_push(&d->sb, d->sb.uuid_bitmap);
 	d->sb.uuid_bitmap = 0;
-	hha_disk_new_current(d, "full sync to the peer");
+	/* Persisted by the caller before the sync starts (hha_disk_md_persist). */
+	hha_disk_rotate_id(d, "full sync to the peer");
 	d->uuid_fresh = false;
+}
+
+/* After a write without d->lock: the link went or a sync started meanwhile (d->lock held). */
+static bool link_changed(struct hha_disk *d, struct hha_conn *c)
+{
+	return d->conn != c || d->cstate == HHA_CS_STANDALONE || d->cstate == HHA_CS_DISCONNECTING ||
+	       d->cstate == HHA_CS_SYNCSOURCE || d->cstate == HHA_CS_SYNCTARGET;
 }
 
 int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec)
@@ -80,8 +88,7 @@ int hha_link_begin_source(struct hha_conn *c, enum hha_sync_decision dec)
 	 * STATE): it runs, with every bit set above already marked. */
 	if (d->conn == c && d->cstate == HHA_CS_SYNCSOURCE)
 		return 0;
-	if (d->conn != c || d->cstate == HHA_CS_STANDALONE || d->cstate == HHA_CS_DISCONNECTING ||
-	    d->cstate == HHA_CS_SYNCTARGET)
+	if (link_changed(d, c))
 		return -ECONNRESET; /* the link went (or changed) meanwhile: the next handshake decides */
 	d->rs_peer_ready = false;
 	hha_disk_cs_event(d, HHA_CSE_UP_SOURCE);
@@ -191,11 +198,14 @@ static int apply_decision(struct hha_conn *c, enum hha_sync_decision dec, bool f
 				      "this primary's data is older than the peer's: demote it first");
 		if (p->disk != HHA_DS_UPTODATE && p->disk != HHA_DS_OUTDATED)
 			return refuse(c, HHA_WR_UNRELATED, "neither side has consistent data to sync from");
-		/* Inconsistent on disk before the first block arrives. */
+		/* Inconsistent on disk before the first block arrives (the
+		 * source sends none before our RS_START, below); written
+		 * without d->lock, like the source's. */
 		target_ids(d, dec);
 		d->sb.flags &= ~(uint32_t)HHA_MDF_CONSISTENT;
-		hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
-		hha_disk_md_write(d);
+		hha_disk_md_persist(d, true);
+		if (link_changed(d, c))
+			return -ECONNRESET;
 		hha_disk_ds_event(d, HHA_DSE_SYNC_TARGET);
 		hha_disk_cs_event(d, HHA_CSE_UP_TARGET);
 		d->rs_done_bytes = 0;
@@ -363,12 +373,21 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 	}
 	/* A side without its disk has nothing to sync: replicate to nobody, mark instead. */
 	if (s->disk == HHA_DS_DISKLESS || d->dstate == HHA_DS_DISKLESS) {
-		if (s->disk == HHA_DS_DISKLESS)
+		if (s->disk == HHA_DS_DISKLESS) {
 			hha_ioerr_peer_diskless(d);
+			/* It wrote without d->lock: the link may have gone meanwhile. */
+			if (d->conn != c) {
+				r = -ECONNRESET;
+				goto out;
+			}
+		}
 		if (first) {
 			hha_disk_cs_event(d, HHA_CSE_UP_NOSYNC);
 			d->linked = true;
-			d->uuid_fresh = false;
+			/* The id made for a Diskless peer stays fresh: writes
+			 * still go on without the peer's copy. */
+			if (!d->peer_diskless)
+				d->uuid_fresh = false;
 			hha_disk_release_gate(d);
 		}
 		pthread_cond_broadcast(&d->cond);
@@ -383,9 +402,15 @@ int hha_link_on_state(struct hha_conn *c, const struct hha_wire_state *s)
 		d->linked = true;
 		d->uuid_fresh = false;
 		d->last_refusal[0] = 0;
+		/* The agreed size, written without d->lock (the gate holds
+		 * the application's writes meanwhile). */
 		if (d->sb.la_size != d->size) {
 			d->sb.la_size = d->size;
-			hha_disk_md_write(d);
+			hha_disk_md_persist(d, false);
+			if (d->conn != c) {
+				r = -ECONNRESET;
+				goto out;
+			}
 		}
 		hha_disk_release_gate(d);
 		goto out;

@@ -142,6 +142,8 @@ int hha_disk_md_write(struct hha_disk *d)
 		pthread_cond_wait(&d->cond, &d->lock);
 	if ((r = hha_md_write_sb(d->md_fd, &d->sb)) < 0)
 		hha_err(d->ctx, "disk", "%s: cannot write metadata: %s", d->name, hha_strerror(r));
+	else
+		d->nc_pending = false; /* whatever id it holds is durable now */
 	return r;
 }
 
@@ -169,7 +171,7 @@ int hha_disk_md_persist(struct hha_disk *d, bool bm)
 	return r;
 }
 
-int hha_disk_new_current(struct hha_disk *d, const char *why)
+void hha_disk_rotate_id(struct hha_disk *d, const char *why)
 {
 	uint64_t old = d->sb.uuid_current;
 
@@ -181,7 +183,69 @@ int hha_disk_new_current(struct hha_disk *d, const char *why)
 	d->uuid_fresh = true;
 	hha_notice(d->ctx, "disk", "%s: new generation %016llx (was %016llx): %s", d->name,
 		   (unsigned long long)d->sb.uuid_current, (unsigned long long)old, why);
-	return hha_disk_md_write(d);
+}
+
+/* Writes held for the new id go on: answered without the peer only now that
+ * it is durable, or failed if it is not (d->lock held). */
+static void nc_release(struct hha_disk *d)
+{
+	struct hha_op *op, *list = d->nc_wait_head;
+
+	d->nc_wait_head = NULL;
+	d->nc_wait_tail = &d->nc_wait_head;
+	while ((op = list)) {
+		list = op->next;
+		op->next = NULL;
+		hha_op_start(d, op);
+	}
+}
+
+int hha_disk_new_current(struct hha_disk *d, const char *why)
+{
+	int r;
+
+	/* Another thread is persisting it: its result is ours. */
+	while (d->nc_busy)
+		pthread_cond_wait(&d->cond, &d->lock);
+	if (d->uuid_fresh && !d->nc_pending)
+		return 0;
+	/* A rotated id whose write failed is written again, not rotated again. */
+	if (!d->uuid_fresh || !d->nc_pending) {
+		hha_disk_rotate_id(d, why);
+		d->nc_pending = true;
+	}
+	d->nc_busy = true;
+	r = hha_disk_md_persist(d, false);
+	d->nc_busy = false;
+	if (r == 0)
+		d->nc_pending = false;
+	nc_release(d);
+	pthread_cond_broadcast(&d->cond);
+	return r;
+}
+
+static void nc_job_run(struct hha_disk *d, struct hha_job *j)
+{
+	(void)j;
+	pthread_mutex_lock(&d->lock);
+	d->nc_job_queued = false;
+	/* Still alone (the link may be back): make it; either way the held
+	 * writes go on, hha_op_start deciding again. */
+	if (d->nc_wait_head && d->role == HHA_ROLE_PRIMARY && !(d->conn && d->linked && !d->peer_diskless) &&
+	    (!d->uuid_fresh || d->nc_pending))
+		hha_disk_new_current(d, "writing without the peer");
+	else
+		nc_release(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void hha_disk_new_current_async(struct hha_disk *d)
+{
+	if (d->nc_job_queued || d->nc_busy)
+		return;
+	d->nc_job_queued = true;
+	d->nc_job.run = nc_job_run;
+	hha_workq_push(d, &d->nc_job);
 }
 
 struct hha_genids hha_disk_my_genids(struct hha_disk *d)
@@ -253,6 +317,7 @@ HHA_EXPORT int hha_disk_new(struct hha_ctx *ctx, const char *name, struct hha_di
 	d->cstate = HHA_CS_STANDALONE;
 	d->dstate = HHA_DS_DISKLESS;
 	d->gate_tail = &d->gate_head;
+	d->nc_wait_tail = &d->nc_wait_head;
 	d->ev_tail = &d->ev_head;
 	d->instance = random_id();
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -589,7 +654,7 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 				d->sb.uuid_current = random_id();
 				d->uuid_fresh = !d->linked;
 			} else {
-				hha_disk_new_current(d, "forced promotion");
+				hha_disk_rotate_id(d, "forced promotion");
 			}
 		}
 		d->sb.flags |= HHA_MDF_CONSISTENT;
@@ -598,12 +663,10 @@ HHA_EXPORT int hha_disk_primary(struct hha_disk *d, bool force)
 	}
 	/* Promoted without the peer: a new generation at once, so that the
 	 * peer (or a crashed former primary) can never take this side for
-	 * where it left it, writes or not. */
-	if (!d->linked && d->sb.uuid_current && !d->uuid_fresh &&
-	    (r = hha_disk_new_current(d, "promoted without the peer")) < 0) {
-		r = hha_error(r, __func__, "cannot write metadata");
-		goto out;
-	}
+	 * where it left it, writes or not. The superblock write below
+	 * persists it before the role lets any write in. */
+	if (!d->linked && d->sb.uuid_current && !d->uuid_fresh)
+		hha_disk_rotate_id(d, "promoted without the peer");
 	d->role = HHA_ROLE_PRIMARY;
 	d->sb.flags |= HHA_MDF_WAS_PRIMARY | HHA_MDF_CRASHED_PRIMARY;
 	d->sb.flags &= ~(uint32_t)HHA_MDF_AL_CLEAN;

@@ -36,8 +36,9 @@
  * bitmap's io_lock. The loop thread's calls (status, dispatch, verbs) take
  * d->lock, so no thread may hold it across backing-store I/O or a wait for
  * the peer; a few metadata writes still do (docs/disk.md, "Who waits for
- * what", lists them). The metadata move of a resize and the superblock
- * writes that start a sync run without it (hha_disk_md_persist, md_busy).
+ * what", lists them). The metadata move of a resize, the superblock
+ * writes that start a sync and the new generation id of a primary that
+ * loses its peer run without it (hha_disk_md_persist, md_busy, nc_busy).
  */
 
 #define HHA_DISK_IO_THREADS 4
@@ -226,6 +227,11 @@ struct hha_disk {
 	bool gated;               /* handshake done, decision pending: hold new writes */
 	struct hha_op *gate_head, **gate_tail;
 	bool uuid_fresh;          /* current id rotated since the peer was last linked */
+	bool nc_pending;          /* ...but not yet durable (its write is running or failed) */
+	bool nc_busy;             /* a thread persists it without d->lock (hha_disk_new_current) */
+	struct hha_op *nc_wait_head, **nc_wait_tail; /* writes held until it is durable */
+	struct hha_job nc_job;    /* a worker makes it for held writes (hha_disk_new_current_async) */
+	bool nc_job_queued;
 	bool discard_my_data;     /* connect --discard-my-data: until the next sync as target ends */
 	bool policy_dzc;          /* after_split_brain = discard-zero-changes */
 	enum hha_disk_on_io_error on_io_error;
@@ -411,8 +417,18 @@ int hha_disk_md_write(struct hha_disk *d);
  * with d->lock released during the I/O (held on entry and on return: the
  * caller re-checks what may have changed). 0 or -errno. */
 int hha_disk_md_persist(struct hha_disk *d, bool bm);
-/* Primary without peer: make a new current id (d->lock held). */
+/* A new current id, in memory only (d->lock held): the caller writes it. */
+void hha_disk_rotate_id(struct hha_disk *d, const char *why);
+/* Primary without peer: a new current id, persisted before any write is
+ * answered without the peer. d->lock held on entry and on return, released
+ * during the write (hha_disk_md_persist): the caller re-checks what may have
+ * changed. Writes that would be answered without the peer meanwhile are held
+ * (hha_op_start) and started once it is durable. A second caller waits for
+ * the first one's write. 0 or -errno (the id stays pending; writes fail). */
 int hha_disk_new_current(struct hha_disk *d, const char *why);
+/* The same on a worker, for writes hha_op_start held because nobody made
+ * the id yet (d->lock held; returns at once). */
+void hha_disk_new_current_async(struct hha_disk *d);
 struct hha_genids hha_disk_my_genids(struct hha_disk *d);
 
 /* ioerr.c */
@@ -420,7 +436,9 @@ struct hha_genids hha_disk_my_genids(struct hha_disk *d);
  * True when the request can be served by the peer instead (@can_absorb: a
  * write that also went to the peer, or a read). */
 bool hha_ioerr_local(struct hha_disk *d, int err, bool can_absorb);
-void hha_ioerr_peer_diskless(struct hha_disk *d);           /* d->lock held */
+/* The peer's disk is Diskless: new id and marks persisted; d->lock held,
+ * released during the writes (the caller re-checks). */
+void hha_ioerr_peer_diskless(struct hha_disk *d);
 /* Serve @op (a read) from the peer; takes over its local share (d->lock held). */
 void hha_remote_read(struct hha_disk *d, struct hha_op *op);
 int hha_remote_read_reply(struct hha_conn *c, const struct hha_wire_hdr *h, void *buf, uint32_t cap);
@@ -436,7 +454,8 @@ void hha_disk_hooks_wait(struct hha_disk *d);
 /* Our bitmap's marks are to be resynced from us at the next connection (or
  * now): rows 6b/6c, persisted; @announce tells a connected peer (d->lock held). */
 void hha_disk_push_marks(struct hha_disk *d, bool announce);
-/* The primary went on without us: Outdated, persisted (d->lock held). */
+/* The primary went on without us: Outdated, persisted (d->lock held,
+ * released during the write). */
 void hha_disk_outdate_self(struct hha_disk *d, const char *why);
 
 /* io.c */

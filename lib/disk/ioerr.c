@@ -40,9 +40,7 @@ bool hha_ioerr_local(struct hha_disk *d, int err, bool can_absorb)
 			hha_strerror(err));
 		if (d->on_io_error == HHA_IO_ERROR_CALL_HANDLER && d->hook_local_io_error)
 			hha_disk_hook_async(d, d->hook_local_io_error, "local-io-error", 0, false);
-		/* Never again taken for a usable image, if the metadata can still say so. */
 		d->sb.flags &= ~(uint32_t)HHA_MDF_CONSISTENT;
-		hha_disk_md_write(d);
 		d->diskless_primary = d->role == HHA_ROLE_PRIMARY && d->linked && !d->peer_diskless;
 		hha_disk_ds_event(d, HHA_DSE_DETACH);
 		if (d->diskless_primary)
@@ -54,13 +52,17 @@ bool hha_ioerr_local(struct hha_disk *d, int err, bool can_absorb)
 											   : ", Inconsistent");
 		if (d->conn && d->linked)
 			hha_conn_send_state(d->conn);
+		/* Never again taken for a usable image, if the metadata can
+		 * still say so: written without d->lock (a failing store can
+		 * take long to fail again). */
+		hha_disk_md_persist(d, false);
 	}
 	absorb = d->role == HHA_ROLE_PRIMARY ? d->diskless_primary && can_absorb : false;
 	pthread_mutex_unlock(&d->lock);
 	return absorb;
 }
 
-/* The peer lost its disk (its STATE says Diskless), d->lock held. */
+/* The peer lost its disk (its STATE says Diskless), d->lock held (released meanwhile). */
 void hha_ioerr_peer_diskless(struct hha_disk *d)
 {
 	if (d->peer_diskless)
@@ -69,9 +71,12 @@ void hha_ioerr_peer_diskless(struct hha_disk *d)
 	hha_warn(d->ctx, "disk", "%s: the peer's disk is Diskless: its copy is no longer written", d->name);
 	/* Whatever it acknowledged since its last good flush may be gone. */
 	hha_ep_to_bitmap(d);
-	if (d->role == HHA_ROLE_PRIMARY && !d->uuid_fresh)
+	if (d->role == HHA_ROLE_PRIMARY && (!d->uuid_fresh || d->nc_pending))
 		hha_disk_new_current(d, "the peer lost its disk");
-	hha_md_bm_flush(d->md_fd, &d->sb, &d->bm);
+	/* The marks to disk too, before the peer's failed writes (the frames
+	 * after this STATE) are answered; without d->lock, like the id. */
+	if (d->bm_loaded)
+		hha_disk_md_persist(d, true);
 }
 
 /* Primary: a read served from the peer's copy. */

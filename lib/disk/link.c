@@ -335,10 +335,6 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	if (lost)
 		hha_info(d->ctx, "disk", "%s: %llu block(s) written since the peer's last flush marked out of sync",
 			 d->name, (unsigned long long)lost);
-	/* Frames the peer may not have got will be marked out of sync; the new
-	 * generation id goes to disk before any of them is answered. */
-	if (d->role == HHA_ROLE_PRIMARY && !d->uuid_fresh && (GET(d->st_unacked) > 0 || lost))
-		hha_disk_new_current(d, "lost the peer with writes in flight");
 	if (hha_cstate_linked(d->cstate) && !stopping)
 		hha_disk_cs_event(d, HHA_CSE_LINK_LOST);
 	hha_sec_conn_end(d, c);
@@ -350,6 +346,14 @@ static void teardown(struct hha_disk *d, struct hha_conn *c)
 	if (!stopping)
 		hha_disk_post_event(d, "peer-lost", "%s: peer %s: %s", d->name, c->peer_desc, c->fail_why);
 	pthread_cond_broadcast(&d->cond);
+	/* Frames the peer may not have got will be marked out of sync; the new
+	 * generation id goes to disk before any of them is answered (the sweep
+	 * below, on this thread) and before any new write is answered without
+	 * the peer (hha_op_start holds them). Written without d->lock: a stalled
+	 * store must not stall the loop now, when the peer is gone. No new
+	 * connection starts meanwhile (rx_running). */
+	if (d->role == HHA_ROLE_PRIMARY && (!d->uuid_fresh || d->nc_pending) && (GET(d->st_unacked) > 0 || lost))
+		hha_disk_new_current(d, "lost the peer with writes in flight");
 	pthread_mutex_unlock(&d->lock);
 	hha_notice(d->ctx, "disk", "%s: connection to %s ended: %s", d->name, c->peer_desc, c->fail_why);
 
@@ -401,6 +405,9 @@ static bool claim(struct hha_disk *d, struct hha_conn *c)
 	int r;
 
 	pthread_mutex_lock(&d->lock);
+	/* Our STATE carries only a generation id that is on disk. */
+	while (d->nc_busy)
+		pthread_cond_wait(&d->cond, &d->lock);
 	if (d->conn || d->rx_running || atomic_load(&d->link_stop)) {
 		pthread_mutex_unlock(&d->lock);
 		return false;

@@ -170,11 +170,36 @@ static uint8_t wire_type(uint8_t cmd)
 	}
 }
 
+/* A write that would be answered without the peer (d->lock held). */
+static bool alone_write(struct hha_disk *d, const struct hha_op *op)
+{
+	return op->kind == HHA_OP_APP && op->replicate && op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH &&
+	       !(d->conn && d->linked && !d->peer_diskless);
+}
+
 /* Start an operation: local part to a worker, peer part to the sender (d->lock held). */
 void hha_op_start(struct hha_disk *d, struct hha_op *op)
 {
 	struct hha_conn *c = d->conn;
 
+	/* A write answered without the peer waits until the new generation id
+	 * is durable (hha_disk_new_current starts it then; a worker makes it
+	 * if nobody does yet: a write that waited in the tree while the link
+	 * went), and fails if it could not be written: a crash must never hide
+	 * what the peer misses. */
+	if (alone_write(d, op) && d->role == HHA_ROLE_PRIMARY &&
+	    (d->nc_busy || d->nc_pending || !d->uuid_fresh)) {
+		if (d->nc_busy || !d->nc_pending) {
+			op->kicker = false;
+			op->next = NULL;
+			*d->nc_wait_tail = op;
+			d->nc_wait_tail = &op->next;
+			hha_disk_new_current_async(d);
+		} else {
+			hha_op_fail_local(op, -EIO);
+		}
+		return;
+	}
 	/* A write starts only once the activity log covers it. */
 	if (op->kind == HHA_OP_APP && op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH && !hha_al_begin(d, op))
 		return;
@@ -329,8 +354,16 @@ void hha_op_enter_kick(struct hha_disk *d, struct hha_op *op, bool caller_kicks)
 
 void hha_disk_release_gate(struct hha_disk *d)
 {
-	struct hha_op *op = d->gate_head;
+	struct hha_op *op;
+	bool writes = false;
 
+	/* Writes that go on without the peer wait for the new generation id
+	 * (written without d->lock; the gate stays closed meanwhile). */
+	for (op = d->gate_head; op; op = op->next)
+		writes |= op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH;
+	if (writes && !d->linked && d->role == HHA_ROLE_PRIMARY && (!d->uuid_fresh || d->nc_pending))
+		hha_disk_new_current(d, "writing without the peer");
+	op = d->gate_head;
 	d->gated = false;
 	d->gate_head = NULL;
 	d->gate_tail = &d->gate_head;
@@ -338,9 +371,6 @@ void hha_disk_release_gate(struct hha_disk *d)
 		struct hha_op *next = op->next;
 		op->next = NULL;
 		op->replicate = true;
-		if (!d->linked && op->cmd != HHA_CMD_READ && op->cmd != HHA_CMD_FLUSH &&
-		    !d->uuid_fresh && d->role == HHA_ROLE_PRIMARY)
-			hha_disk_new_current(d, "writing without the peer");
 		hha_op_enter(d, op);
 		op = next;
 	}
@@ -370,6 +400,7 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 	atomic_init(&op->reply, 1);
 
 	pthread_mutex_lock(&d->lock);
+again:
 	if (d->dstate == HHA_DS_DISKLESS && !d->diskless_primary)
 		err = -EIO;
 	else if (d->role != HHA_ROLE_PRIMARY && req->cmd != HHA_NBD_CMD_READ)
@@ -386,6 +417,23 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 		free(op);
 		d->complete(req, err);
 		return;
+	}
+	/* A primary writing alone first makes a new generation, persisted
+	 * (without d->lock) before any write is answered without the peer: a
+	 * crash can never hide that the peer misses something. Writes that
+	 * come meanwhile are held by hha_op_start. Then everything is checked
+	 * again: the lock was released. (Past this point hha_op_start never
+	 * fails a write for want of the id: it may run inline below.) */
+	if (!d->gated && !(d->conn && d->linked && !d->peer_diskless) && req->cmd != HHA_NBD_CMD_READ &&
+	    req->cmd != HHA_NBD_CMD_FLUSH &&
+	    (!d->uuid_fresh || d->nc_pending) && !d->nc_busy) {
+		if ((err = hha_disk_new_current(d, "writing without the peer")) < 0) {
+			pthread_mutex_unlock(&d->lock);
+			free(op);
+			d->complete(req, err);
+			return;
+		}
+		goto again;
 	}
 	ADD(d->app_inflight, 1);
 	/* Small page-cache I/O is cheaper here than a worker's wake-up. */
@@ -413,16 +461,6 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req)
 		return;
 	}
 	op->replicate = true;
-	/* A primary writing alone first makes a new generation (persisted), so a
-	 * crash can never hide that the peer misses something. */
-	if (!d->linked && req->cmd != HHA_NBD_CMD_FLUSH && !d->uuid_fresh &&
-	    (err = hha_disk_new_current(d, "writing without the peer")) < 0) {
-		SUB(d->app_inflight, 1);
-		pthread_mutex_unlock(&d->lock);
-		free(op);
-		d->complete(req, err);
-		return;
-	}
 	run_inline = op->inline_ok;
 	hha_op_enter_kick(d, op, true);
 	/* Only an op meant to run here is still ours to look at. If it waits,

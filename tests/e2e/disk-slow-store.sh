@@ -10,9 +10,13 @@
 #  2. the device is resized by 512 MiB (the metadata moves to the new end
 #     of n1's store: bitmap, activity log, superblocks, each synced);
 # and meanwhile `hha-ctl status' and `hha-disk r0 status' on n1 must answer
+#  3. with writes in flight, the replication port is cut (heartbeats
+#     still flow) and the store is paused around the link's timeout: n1
+#     must persist a new generation id before it answers those writes;
+# and meanwhile `hha-ctl status' and `hha-disk r0 status' on n1 must answer
 # in < 500 ms at every poll (>= 20 polls each phase), n2 must never see n1
 # late or dead (member polls and net.member events). Afterwards both
-# stores are identical.
+# stores are identical, and after 3 every acknowledged write is there.
 # (nbdkit 1.32's delay filter has no flush delay and cannot be switched at
 # run time, and a store behind nbdfuse cannot grow: hence pause + ext4.)
 set -u
@@ -107,7 +111,7 @@ poll_loop "writes on a hiccuping store" 20 "$wpid"
 wait "$wpid"
 hiccups_stop
 check "writes: hha-ctl status on n1 answered within 500 ms ($polls polls, worst ${worst_ctl} ms)" \
-	[ "$polls" -ge 20 ] && [ "$worst_ctl" -lt 500 ]
+	eval '[ "$polls" -ge 20 ] && [ "$worst_ctl" -lt 500 ]'
 check "writes: hha-disk status on n1 answered within 500 ms (worst ${worst_dk} ms)" [ "$worst_dk" -lt 500 ]
 check "writes: n2 saw n1 up at every poll" never_late
 
@@ -126,17 +130,65 @@ hiccups_stop
 check "resize succeeds (exit $rc)" [ "$rc" = 0 ]
 check "  ...and it was slow (${took} ms): the store really hiccuped" [ "$took" -ge 1500 ]
 check "resize: hha-ctl status on n1 answered within 500 ms ($polls polls, worst ${worst_ctl} ms)" \
-	[ "$polls" -ge 20 ] && [ "$worst_ctl" -lt 500 ]
+	eval '[ "$polls" -ge 20 ] && [ "$worst_ctl" -lt 500 ]'
 check "resize: hha-disk status on n1 answered within 500 ms (worst ${worst_dk} ms)" [ "$worst_dk" -lt 500 ]
 check "resize: n2 saw n1 up at every poll" never_late
+check "in sync" dk n1 r0 wait-sync -t 60
+check "both at the new size" eval '[ "$(disk_size n1 r0)" -gt "$size" ] && [ "$(disk_size n2 r0)" = "$(disk_size n1 r0)" ]'
+check "both stores identical" disk_same r0
+
+# -- 3. the peer is lost with writes in flight while the store stalls --------
+# Only the replication port is cut (heartbeats still flow, so n2's view of
+# n1 stays meaningful). n1's writes wait for n2's acknowledgement until the
+# link times out (5 s); then n1 must persist a new generation id before it
+# answers them, while its store is paused (from 3.5 s to 8.5 s after the
+# cut, around the timeout). Every write the client saw succeed must be
+# there after the heal.
+acked="$LAB_DIR/acked.txt"
+: >"$acked"
+writer_log() { # like writer, for ~13 s, recording "MiB pattern" of each acknowledged write
+	local i=0 p b end=$((SECONDS + 13))
+	while [ $SECONDS -lt $end ]; do
+		p=$((i % 200 + 1)) b=$((i % 32))
+		lab_exec n1 qemu-io -f raw -c "write -P $p $((b << 20)) 1M" -c flush "$(disk_uri n1 r0)" 2>&1 |
+			grep -q '^wrote ' && echo "$b $p" >>"$acked"
+		i=$((i + 1))
+	done
+}
+stall() { sleep 3.5; pausectl p; sleep 5; pausectl r; }
+gen0=$(grep -c 'new generation' "$LAB_DIR/n1/hhad.log")
+writer_log & wpid=$!
+sleep 1
+lab_cut n1 n2 --port 7815 --proto tcp || { echo "FAIL: lab_cut"; exit 1; }
+stall & spid=$!
+poll_loop "peer lost with writes in flight on a stalled store" 20 "$spid"
+wait "$spid"
+wait "$wpid"
+check "peer lost: n1 made a new generation id" \
+	eval '[ "$(grep -c "new generation.*lost the peer" "$LAB_DIR/n1/hhad.log")" -gt 0 ] &&
+	[ "$(grep -c "new generation" "$LAB_DIR/n1/hhad.log")" -gt "$gen0" ]'
+check "peer lost: hha-ctl status on n1 answered within 500 ms ($polls polls, worst ${worst_ctl} ms)" \
+	eval '[ "$polls" -ge 20 ] && [ "$worst_ctl" -lt 500 ]'
+check "peer lost: hha-disk status on n1 answered within 500 ms (worst ${worst_dk} ms)" [ "$worst_dk" -lt 500 ]
+check "peer lost: n2 saw n1 up at every poll" never_late
+check "peer lost: the client's writes succeeded ($(wc -l <"$acked") acknowledged)" [ "$(wc -l <"$acked")" -ge 5 ]
+lab_heal
+check "after the heal, in sync" dk n1 r0 wait-sync -t 60
+check "both stores identical" disk_same r0
+lost=0
+declare -A last
+while read -r b p; do last[$b]=$p; done <"$acked"
+for b in "${!last[@]}"; do
+	lab_exec n1 qemu-io -f raw -r -c "read -P ${last[$b]} $((b << 20)) 1M" "$(disk_uri n1 r0)" 2>&1 |
+		grep -q '^read ' || { lost=$((lost + 1)); echo "# MiB $b: pattern ${last[$b]} not found"; }
+done
+check "no acknowledged write lost (${#last[@]} MiB checked)" eval '[ "$lost" = 0 ] && [ "${#last[@]}" -gt 0 ]'
+
 sleep 0.5
 kill "$evpid" 2>/dev/null
 check "no net.member event put n1 late or dead" \
 	not jqt -s 'any(.[]; .event == "net.member" and .data.node == "n1" and (.data.state == "late" or .data.state == "dead"))' \
 	"$LAB_DIR/n2/net-events.jsonl"
-check "in sync" dk n1 r0 wait-sync -t 60
-check "both at the new size" [ "$(disk_size n1 r0)" -gt "$size" ] && [ "$(disk_size n2 r0)" = "$(disk_size n1 r0)" ]
-check "both stores identical" disk_same r0
 dk n1 r0 secondary >/dev/null
 disk_down r0 >/dev/null # closes the store: its filesystem unmounts cleanly
 disk_finish
