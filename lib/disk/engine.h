@@ -508,6 +508,13 @@ void hha_disk_submit(void *ud, struct hha_nbd_req *req);
 void hha_op_start(struct hha_disk *d, struct hha_op *op);
 void hha_disk_release_gate(struct hha_disk *d);       /* d->lock held */
 void hha_op_start_unblocked(struct hha_disk *d, struct hha_op *done); /* d->lock held */
+/* secondary.c: answer the peer's request @op (a read, a checksum compare)
+ * with a frame of @type carrying error @r (in aux) and @plen bytes of
+ * @payload, if connection @c still stands, then finish @op: out of the tree, the ops
+ * it held started, d->lock (held on entry) released, our reference dropped;
+ * the frame keeps the op until it is sent. */
+void hha_op_answer(struct hha_disk *d, struct hha_conn *c, struct hha_op *op, uint8_t type, uint8_t flags,
+		   int r, uint32_t plen, void *payload);
 void hha_op_put(struct hha_op *op);
 void hha_op_set_err(struct hha_op *op, int err);
 /* An APP op's local part ends without I/O, with @err (d->lock held). */

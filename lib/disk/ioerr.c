@@ -139,15 +139,6 @@ int hha_remote_read_reply(struct hha_conn *c, const struct hha_wire_hdr *h, void
 
 /* Secondary: read for a Diskless primary, in order with its writes. */
 
-static void rd_sent(struct hha_conn *c, struct hha_sitem *si, int err)
-{
-	struct hha_op *op = (struct hha_op *)((char *)si - offsetof(struct hha_op, si));
-
-	(void)c;
-	(void)err;
-	hha_op_put(op);
-}
-
 static void rd_run(struct hha_disk *d, struct hha_job *j)
 {
 	struct hha_op *op = (struct hha_op *)j;
@@ -157,23 +148,7 @@ static void rd_run(struct hha_disk *d, struct hha_job *j)
 	SUB(d->st_pending, 1);
 	pthread_mutex_lock(&d->lock);
 	c = hha_disk_conn_if(d, op->conn_gen);
-	if (c) {
-		memset(&op->si, 0, sizeof(op->si));
-		op->si.h.type = HHA_W_READ_REPLY;
-		op->si.h.seq = op->peer_seq;
-		op->si.h.offset = op->off;
-		op->si.h.len = op->len;
-		op->si.h.aux = r < 0 ? (uint32_t)-r : 0;
-		op->si.h.plen = r < 0 ? 0 : op->len;
-		op->si.payload = r < 0 ? NULL : op->buf;
-		op->si.sent = rd_sent;
-		atomic_fetch_add(&op->pending, 1);
-		hha_conn_send(c, &op->si);
-	}
-	hha_ivtree_remove(&d->tree, &op->iv);
-	hha_op_start_unblocked(d, op);
-	pthread_mutex_unlock(&d->lock);
-	hha_op_put(op);
+	hha_op_answer(d, c, op, HHA_W_READ_REPLY, 0, r, r < 0 ? 0 : op->len, r < 0 ? NULL : op->buf);
 }
 
 static void rd_start(struct hha_disk *d, struct hha_op *op)

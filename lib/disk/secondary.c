@@ -242,3 +242,33 @@ int hha_sec_rx_barrier(struct hha_conn *c, const struct hha_wire_hdr *h)
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
+
+static void answer_sent(struct hha_conn *c, struct hha_sitem *si, int err)
+{
+	(void)c;
+	(void)err;
+	hha_op_put((struct hha_op *)((char *)si - offsetof(struct hha_op, si)));
+}
+
+void hha_op_answer(struct hha_disk *d, struct hha_conn *c, struct hha_op *op, uint8_t type, uint8_t flags,
+		   int r, uint32_t plen, void *payload)
+{
+	if (c) {
+		memset(&op->si, 0, sizeof(op->si));
+		op->si.h.type = type;
+		op->si.h.flags = flags;
+		op->si.h.seq = op->peer_seq;
+		op->si.h.offset = op->off;
+		op->si.h.len = op->len;
+		op->si.h.aux = r < 0 ? (uint32_t)-r : 0;
+		op->si.h.plen = plen;
+		op->si.payload = payload;
+		op->si.sent = answer_sent;
+		atomic_fetch_add(&op->pending, 1);
+		hha_conn_send(c, &op->si);
+	}
+	hha_ivtree_remove(&d->tree, &op->iv);
+	hha_op_start_unblocked(d, op);
+	pthread_mutex_unlock(&d->lock);
+	hha_op_put(op);
+}

@@ -129,13 +129,6 @@ int hha_csum_probe(struct hha_disk *d, uint64_t off, uint32_t len, bool verify)
 
 /* The peer's side: compare and answer. */
 
-static void reply_sent(struct hha_conn *c, struct hha_sitem *si, int err)
-{
-	(void)c;
-	(void)err;
-	hha_op_put(csum_of(si));
-}
-
 static void compare_run(struct hha_disk *d, struct hha_job *j)
 {
 	struct hha_op *op = (struct hha_op *)j;
@@ -167,24 +160,7 @@ static void compare_run(struct hha_disk *d, struct hha_job *j)
 				hha_bitmap_clear_range(&d->bm, op->off + (uint64_t)i * HHA_BM_BLOCK, HHA_BM_BLOCK);
 	}
 	c = hha_disk_conn_if(d, op->conn_gen);
-	if (c) {
-		memset(&op->si, 0, sizeof(op->si));
-		op->si.h.type = HHA_W_CSUM_REPLY;
-		op->si.h.flags = op->flags;
-		op->si.h.seq = op->peer_seq;
-		op->si.h.offset = op->off;
-		op->si.h.len = op->len;
-		op->si.h.aux = r < 0 ? (uint32_t)-r : 0;
-		op->si.h.plen = (nblk + 7) / 8;
-		op->si.payload = diff;
-		op->si.sent = reply_sent;
-		atomic_fetch_add(&op->pending, 1);
-		hha_conn_send(c, &op->si);
-	}
-	hha_ivtree_remove(&d->tree, &op->iv);
-	hha_op_start_unblocked(d, op);
-	pthread_mutex_unlock(&d->lock);
-	hha_op_put(op);
+	hha_op_answer(d, c, op, HHA_W_CSUM_REPLY, op->flags, r, (nblk + 7) / 8, diff);
 }
 
 static void compare_start(struct hha_disk *d, struct hha_op *op)
