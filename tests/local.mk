@@ -206,7 +206,7 @@ SHELL_TESTS = \
 	tests/nbd/protocol.sh \
 	$(NULL)
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/lab \
+EXTRA_DIST += $(SHELL_TESTS) tests/lab tests/e2e/tap.sh \
 	tests/e2e/run-lib.sh tests/e2e/mon-lib.sh tests/e2e/net-common.sh \
 	tests/e2e/net-hbtool.py \
 	tests/e2e/disk-lib.sh tests/e2e/disk-nbd-raw.py

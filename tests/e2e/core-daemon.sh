@@ -11,20 +11,10 @@ if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
 fi
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for t in python3 setpriv; do
-	command -v "$t" >/dev/null || { echo "FAIL: \`$t' is missing (see README for packages)"; exit 1; }
-done
+. "$HHA_SRCDIR/tests/e2e/tap.sh"
+need python3 setpriv
 [ -x "${HHA_BUILDDIR:-}/hhad" ] || { echo "FAIL: no hhad in HHA_BUILDDIR=${HHA_BUILDDIR:-}"; exit 1; }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-quiet() { "$@" >/dev/null 2>&1; }
 
 lab_up 2 || { echo "FAIL: lab_up"; exit 1; }
 lab_hhad_start n1 || { echo "FAIL: hhad does not start on n1"; exit 1; }

@@ -11,19 +11,10 @@ if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
 fi
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for _t in jq nbdcopy nbdinfo fio qemu-img qemu-io bc; do
-	command -v "$_t" >/dev/null || { echo "FAIL: \`$_t' is missing (see README for packages)"; exit 1; }
-done
+. "$HHA_SRCDIR/tests/e2e/tap.sh"
+need jq nbdcopy nbdinfo fio qemu-img qemu-io bc
 [ -x "${HHA_BUILDDIR:-}/hha-disk" ] || { echo "FAIL: no hha-disk in HHA_BUILDDIR=${HHA_BUILDDIR:-}"; exit 1; }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 # check that a command fails with exit code $2
 check_rc() {
 	local what=$1 want=$2 rc

@@ -13,26 +13,16 @@ if [ "${HHA_LAB_TESTS:-}" != yes ] || [ "$(id -u)" != 0 ]; then
 fi
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for t in nbdkit nbdfuse fusermount3 socat mkfs.ext4 losetup ping tcpdump; do
-	command -v "$t" >/dev/null || { echo "FAIL: \`$t' is missing (see README for packages)"; exit 1; }
-done
+. "$HHA_SRCDIR/tests/e2e/tap.sh"
+need nbdkit nbdfuse fusermount3 socat mkfs.ext4 losetup ping tcpdump
 [ -x "${HHA_BUILDDIR:-}/hhad" ] || { echo "FAIL: no hhad in HHA_BUILDDIR=${HHA_BUILDDIR:-}"; exit 1; }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 check_not() {
 	local what=$1
 	shift
 	if "$@"; then not_ok "$what"; else ok "$what"; fi
 }
 
-quiet() { "$@" >/dev/null 2>&1; }
 reach() { lab_exec "$1" ping -c1 -W1 -q "$2" >/dev/null 2>&1; }
 reach_soon() { lab_wait_for 3 reach "$1" "$2"; }
 usage_usec() { awk '$1 == "usage_usec" { print $2 }' "$(lab_cgroup "$1")/cpu.stat"; }

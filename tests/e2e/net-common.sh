@@ -11,19 +11,9 @@ fi
 HHA_SRCDIR=${HHA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 [ -f "$HHA_SRCDIR/tests/lab/lab.sh" ] || { echo "SKIP: tests/lab is not in this tree yet"; exit 77; }
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for t in jq "$@"; do
-	command -v "$t" >/dev/null || { echo "FAIL: \`$t' is missing (see README for packages)"; exit 1; }
-done
+. "$HHA_SRCDIR/tests/e2e/tap.sh"
+need jq "$@"
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-quiet() { "$@" >/dev/null 2>&1; }
 absent() { ! "$@"; }
 # The closing lines: plan, counts, and the exit status.
 finish() {

@@ -9,9 +9,7 @@ hhad="$HHA_BUILDDIR/hhad"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+. "$(dirname "$0")/tap.sh"
 
 # refused JSON EXPECTED-TEXT: --check-config fails and says EXPECTED-TEXT.
 refused() {

@@ -13,18 +13,9 @@ if [ ! -r "$HHA_SRCDIR/tests/lab/lab.sh" ]; then
 	exit 77
 fi
 . "$HHA_SRCDIR/tests/lab/lab.sh"
-for _t in jq python3 setpriv script; do
-	command -v "$_t" >/dev/null || { echo "FAIL: \`$_t' is missing (see README for packages)"; exit 1; }
-done
+. "$HHA_SRCDIR/tests/e2e/tap.sh"
+need jq python3 setpriv script
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 jqt() { jq -e "$@" >/dev/null 2>&1; }
 runon() { lab_tool n1 hha-runon "$@"; }
 
